@@ -1,0 +1,61 @@
+/** A record as the bus delivers it to a handler. Offsets are decimal strings (Kafka's are int64). */
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  /** Milliseconds since the epoch at which the record was appended. */
+  timestamp: number;
+}
+
+export interface ProduceRecord {
+  /** Records with the same key go to the same partition and are consumed in order. */
+  key: string;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export type Handler = (message: BusMessage) => Promise<void>;
+
+export interface ConsumeOptions {
+  groupId: string;
+  topics: string[];
+  handler: Handler;
+  /** A group with no committed offset starts at the earliest record (default) or only new ones. */
+  fromBeginning?: boolean;
+  /** How many partitions this consumer works on at once (default 1). Order within a partition holds. */
+  partitionsConcurrently?: number;
+}
+
+/** A running member of a consumer group. */
+export interface Consumer {
+  /** Stops fetching; the handler in flight finishes and is committed before this resolves. */
+  stop(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** The partitions this member currently owns, e.g. `{ "mail.received": [0, 2] }`. */
+  assignment(): Record<string, number[]>;
+}
+
+/**
+ * The event bus. Kafka in cluster mode, a durable log in the Db in standalone mode.
+ * produce() resolves only when every record is durably acknowledged (acks=all).
+ * Consumers get records at least once: an offset is committed only after the handler resolved;
+ * a handler that throws gets the same record again (with back-off) and the partition waits.
+ */
+export interface Bus {
+  readonly kind: "kafka" | "embedded";
+  createTopics(topics: TopicSpec[]): Promise<void>;
+  produce(topic: string, records: ProduceRecord[]): Promise<void>;
+  consume(options: ConsumeOptions): Promise<Consumer>;
+  /** Resolves when the bus answers; used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

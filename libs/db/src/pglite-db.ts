@@ -1,0 +1,51 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import type { Db, QueryResult, Queryable } from "./db.ts";
+
+/** Embedded PostgreSQL (WebAssembly) for standalone mode; `dataDir` undefined keeps it in memory. */
+export class PgliteDb implements Db {
+  readonly kind = "pglite" as const;
+  private constructor(private readonly pg: PGlite) {}
+
+  static async open(dataDir?: string): Promise<PgliteDb> {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const pg = await PGlite.create(dataDir ? { dataDir } : {});
+    // Match node-postgres: BIGINT as a JS number rather than a string or bigint.
+    await pg.query("SELECT 1");
+    return new PgliteDb(pg);
+  }
+
+  async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    const r = await this.pg.query<Row>(sql, params as unknown[], { parsers: INT8_AS_NUMBER });
+    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pg.transaction(async (t) =>
+      fn({
+        async query<Row>(sql: string, params: readonly unknown[] = []) {
+          const r = await t.query<Row>(sql, params as unknown[], { parsers: INT8_AS_NUMBER });
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        },
+        async exec(sql: string) {
+          await t.exec(sql);
+        },
+      }),
+    );
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  async ping(): Promise<void> {
+    await this.pg.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    await this.pg.close();
+  }
+}
+
+const INT8_OID = 20;
+const INT8_AS_NUMBER = { [INT8_OID]: (v: string) => Number(v) };
