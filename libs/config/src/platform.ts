@@ -14,6 +14,7 @@ export const platformSchema = z
     POSTLINE_DATABASE_POOL: positiveInt(10),
     POSTLINE_KAFKA_BROKERS: list().optional(),
     POSTLINE_KAFKA_CLIENT_ID: z.string().default("postline"),
+    POSTLINE_BUS_PARTITIONS: positiveInt(12),
     POSTLINE_S3_ENDPOINT: z.string().url("must be a URL such as http://127.0.0.1:9000").optional(),
     POSTLINE_S3_REGION: z.string().default("us-east-1"),
     POSTLINE_S3_BUCKET: z.string().default("postline"),

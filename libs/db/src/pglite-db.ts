@@ -17,7 +17,7 @@ export class PgliteDb implements Db {
 
   async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
     const r = await this.pg.query<Row>(sql, params as unknown[], { parsers: INT8_AS_NUMBER });
-    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -25,7 +25,7 @@ export class PgliteDb implements Db {
       fn({
         async query<Row>(sql: string, params: readonly unknown[] = []) {
           const r = await t.query<Row>(sql, params as unknown[], { parsers: INT8_AS_NUMBER });
-          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+          return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
         },
         async exec(sql: string) {
           await t.exec(sql);

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { PgDb, PgliteDb, migrate, type Db } from "@postline/db";
-import { testInfra, uniqueName } from "./infra.ts";
+import { testDatabaseUrl, uniqueName } from "./infra.ts";
 
 export interface TestDatabase {
   url: string;
@@ -11,7 +11,7 @@ export interface TestDatabase {
 
 /** A new, empty PostgreSQL database on the test server (migrated unless `migrated: false`). */
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
-  const { databaseUrl } = testInfra();
+  const databaseUrl = testDatabaseUrl();
   const name = uniqueName("t").toLowerCase();
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
@@ -26,7 +26,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
     db,
     async drop() {
       await db.close();
-      const c = new pg.Client({ connectionString: databaseUrl });
+      const c = new pg.Client({ connectionString: testDatabaseUrl() });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();

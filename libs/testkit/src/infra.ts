@@ -10,21 +10,22 @@ export interface TestInfra {
 }
 
 export function testInfra(): TestInfra {
-  const need = (name: string): string => {
-    const v = process.env[name];
-    if (!v) throw new Error(`${name} is not set: run the tests with \`pnpm test\`, or \`pnpm infra:up\` and source deploy/local/.run/env`);
-    return v;
-  };
-  return {
-    databaseUrl: need("POSTLINE_TEST_DATABASE_URL"),
-    kafkaBrokers: need("POSTLINE_TEST_KAFKA_BROKERS").split(","),
-    s3: {
-      endpoint: need("POSTLINE_TEST_S3_ENDPOINT"),
-      accessKey: need("POSTLINE_TEST_S3_ACCESS_KEY"),
-      secretKey: need("POSTLINE_TEST_S3_SECRET_KEY"),
-      region: process.env.POSTLINE_TEST_S3_REGION ?? "us-east-1",
-    },
-  };
+  return { databaseUrl: testDatabaseUrl(), kafkaBrokers: testKafkaBrokers(), s3: testS3() };
+}
+
+export const testDatabaseUrl = () => need("POSTLINE_TEST_DATABASE_URL");
+export const testKafkaBrokers = () => need("POSTLINE_TEST_KAFKA_BROKERS").split(",");
+export const testS3 = (): TestInfra["s3"] => ({
+  endpoint: need("POSTLINE_TEST_S3_ENDPOINT"),
+  accessKey: need("POSTLINE_TEST_S3_ACCESS_KEY"),
+  secretKey: need("POSTLINE_TEST_S3_SECRET_KEY"),
+  region: process.env.POSTLINE_TEST_S3_REGION ?? "us-east-1",
+});
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests with \`pnpm test\`, or \`pnpm infra:up\` and source deploy/local/.run/env`);
+  return v;
 }
 
 /** A name no other test run or test file uses, for databases, topics, groups and buckets. */

@@ -1,0 +1,72 @@
+import { effectiveEnv, loadConfig, platformSchema } from "@postline/config";
+import { createLogger, metricsRegistry, startOpsServer, startTracing } from "@postline/telemetry";
+import { openAdapters } from "./adapters.ts";
+import type { RunningService, ServiceModule } from "./service.ts";
+
+export interface RunOptions {
+  /** The name in logs, traces and metrics: "admin-api", or "standalone" for all in one process. */
+  name: string;
+  services: ServiceModule[];
+  /** Called once everything listens, e.g. to print the ports. */
+  onReady?(info: { ops: string; services: Record<string, Record<string, string>> }): void;
+}
+
+/**
+ * The life of a Postline process: configuration, logs, traces, adapters, the ops server, the
+ * services; on SIGTERM or SIGINT the reverse: not-ready first, then stop the services (they finish
+ * what is in flight), then close the adapters.
+ */
+export async function runServices(options: RunOptions): Promise<{ shutdown(): Promise<void> }> {
+  const env = effectiveEnv();
+  const config = loadConfig(platformSchema, env);
+  const logger = createLogger(options.name, config.POSTLINE_LOG_LEVEL);
+  const tracing = startTracing(`postline-${options.name}`, config.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const registry = metricsRegistry();
+  const adapters = await openAdapters(config, options.name, logger);
+  const ctx = { config, env, logger, registry, db: adapters.db, bus: adapters.bus, blobs: adapters.blobs };
+
+  const running: { name: string; service: RunningService }[] = [];
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    (shuttingDown ??= (async () => {
+      logger.info("shutting down");
+      ops?.drain();
+      for (const { name, service } of running.reverse()) {
+        await service.stop().catch((err) => logger.error({ err, service: name }, "stop failed"));
+      }
+      await ops?.app.close();
+      await adapters.close().catch((err) => logger.error({ err }, "closing adapters failed"));
+      await tracing.shutdown().catch(() => {});
+      logger.info("stopped");
+    })());
+
+  try {
+    for (const module of options.services) {
+      running.push({ name: module.name, service: await module.start({ ...ctx, logger: logger.child({ component: module.name }) }) });
+    }
+    const checks = {
+      db: () => adapters.db.ping(),
+      bus: () => adapters.bus.ping(),
+      blobs: () => adapters.blobs.ping(),
+      ...Object.assign({}, ...running.map((r) => r.service.checks ?? {})),
+    };
+    ops = await startOpsServer({ host: config.POSTLINE_OPS_HOST, port: config.POSTLINE_OPS_PORT, registry, checks, logger });
+  } catch (err) {
+    logger.fatal({ err }, "start-up failed");
+    await shutdown();
+    throw err;
+  }
+
+  const services = Object.fromEntries(running.map((r) => [r.name, r.service.listening]));
+  const opsAddress = `http://${config.POSTLINE_OPS_HOST}:${ops.port}`;
+  logger.info({ ops: opsAddress, services }, "ready");
+  options.onReady?.({ ops: opsAddress, services });
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      void shutdown().then(() => process.exit(0));
+    });
+  }
+  return { shutdown };
+}
