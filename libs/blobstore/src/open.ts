@@ -1,0 +1,25 @@
+import { join } from "node:path";
+import type { PlatformConfig } from "@postline/config";
+import type { BlobStore } from "./blobstore.ts";
+import { FsBlobStore } from "./fs-blobstore.ts";
+import { S3BlobStore } from "./s3-blobstore.ts";
+
+export type BlobStoreConfig =
+  | { kind: "s3"; endpoint: string; region?: string; bucket: string; accessKey: string; secretKey: string; pathStyle?: boolean; staleTempMs?: number }
+  | { kind: "fs"; dir: string; staleTempMs?: number };
+
+/** Opens the configured store: creates its bucket or directories and clears temp left-overs of crashed puts. */
+export async function openBlobStore(config: BlobStoreConfig): Promise<BlobStore> {
+  if (config.kind === "s3") return S3BlobStore.open(config);
+  return FsBlobStore.open(config.dir, { staleTempMs: config.staleTempMs });
+}
+
+/** The blob store a service uses: S3 in cluster mode, `<POSTLINE_DATA_DIR>/blobs` in standalone mode. */
+export function blobStoreConfig(platform: PlatformConfig): BlobStoreConfig {
+  if (platform.POSTLINE_MODE === "cluster") {
+    const { POSTLINE_S3_ENDPOINT: endpoint, POSTLINE_S3_ACCESS_KEY: accessKey, POSTLINE_S3_SECRET_KEY: secretKey } = platform;
+    if (!endpoint || !accessKey || !secretKey) throw new Error("cluster mode needs POSTLINE_S3_ENDPOINT, POSTLINE_S3_ACCESS_KEY and POSTLINE_S3_SECRET_KEY");
+    return { kind: "s3", endpoint, region: platform.POSTLINE_S3_REGION, bucket: platform.POSTLINE_S3_BUCKET, accessKey, secretKey };
+  }
+  return { kind: "fs", dir: join(platform.POSTLINE_DATA_DIR, "blobs") };
+}
