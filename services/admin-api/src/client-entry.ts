@@ -1,0 +1,3 @@
+// The client and the response types without the server (fastify): what a CLI needs to load.
+export { AdminApiClient, AdminApiError, type AdminApiClientOptions } from "./client.ts";
+export { domainView, accountView, aliasView, type DomainView, type AccountView, type AliasView } from "./views.ts";

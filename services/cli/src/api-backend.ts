@@ -1,0 +1,23 @@
+import { AdminApiClient } from "@postline/admin-api/client";
+import type { DirectoryBackend } from "./backend.ts";
+
+/** The commands' operations through the admin API (works while the standalone platform runs). */
+export function apiBackend(baseUrl: string, token: string): DirectoryBackend {
+  const c = new AdminApiClient({ baseUrl, token });
+  return {
+    via: "api",
+    listDomains: () => c.listDomains(),
+    addDomain: (name, catchAll) => c.addDomain(name, catchAll),
+    setCatchAll: (name, catchAll) => c.setCatchAll(name, catchAll),
+    removeDomain: (name, force) => c.removeDomain(name, force),
+    listAccounts: (domain) => c.listAccounts(domain),
+    createAccount: (input) => c.createAccount(input),
+    getAccount: (address) => c.getAccount(address),
+    updateAccount: (address, changes) => c.updateAccount(address, changes),
+    deleteAccount: (address) => c.deleteAccount(address),
+    listAliases: (filter) => c.listAliases(filter),
+    addAlias: (source, destination) => c.addAlias(source, destination),
+    removeAlias: (source, destination) => c.removeAlias(source, destination),
+    close: async () => {},
+  };
+}

@@ -1,0 +1,23 @@
+import type { AccountView, AliasView, DomainView } from "@postline/admin-api/client";
+
+/**
+ * What the commands need, served either by the admin API over HTTP (POSTLINE_ADMIN_URL) or by
+ * the directory on the database directly. Both give the same JSON-shaped answers.
+ */
+export interface DirectoryBackend {
+  /** "api" when going through the admin API, "db" when on the database. */
+  readonly via: "api" | "db";
+  listDomains(): Promise<DomainView[]>;
+  addDomain(name: string, catchAll?: string | null): Promise<DomainView>;
+  setCatchAll(name: string, catchAll: string | null): Promise<DomainView>;
+  removeDomain(name: string, force?: boolean): Promise<void>;
+  listAccounts(domain?: string): Promise<AccountView[]>;
+  createAccount(input: { address: string; password: string; quotaBytes?: number | null }): Promise<AccountView>;
+  getAccount(address: string): Promise<AccountView>;
+  updateAccount(address: string, changes: { password?: string; quotaBytes?: number | null; disabled?: boolean }): Promise<AccountView>;
+  deleteAccount(address: string): Promise<void>;
+  listAliases(filter?: { domain?: string; source?: string }): Promise<AliasView[]>;
+  addAlias(source: string, destination: string): Promise<AliasView>;
+  removeAlias(source: string, destination: string): Promise<void>;
+  close(): Promise<void>;
+}

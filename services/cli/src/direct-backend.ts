@@ -1,0 +1,25 @@
+import * as directory from "@postline/directory";
+import { accountView, aliasView, domainView } from "@postline/admin-api/client";
+import type { DirectoryBackend } from "./backend.ts";
+import type { DirectDb } from "./direct-db.ts";
+
+/** The commands' operations on the database through libs/directory. */
+export function directBackend(direct: DirectDb): DirectoryBackend {
+  const { db } = direct;
+  return {
+    via: "db",
+    listDomains: async () => (await directory.listDomains(db)).map(domainView),
+    addDomain: async (name, catchAll) => domainView(await directory.addDomain(db, name, { catchAll: catchAll ?? null })),
+    setCatchAll: async (name, catchAll) => domainView(await directory.setCatchAll(db, name, catchAll)),
+    removeDomain: (name, force) => directory.removeDomain(db, name, { force: force ?? false }),
+    listAccounts: async (domain) => (await directory.listAccounts(db, { domain })).map(accountView),
+    createAccount: async (input) => accountView(await directory.createAccount(db, input)),
+    getAccount: async (address) => accountView(await directory.getAccount(db, address)),
+    updateAccount: async (address, changes) => accountView(await directory.updateAccount(db, address, changes)),
+    deleteAccount: (address) => directory.deleteAccount(db, address),
+    listAliases: async (filter) => (await directory.listAliases(db, filter)).map(aliasView),
+    addAlias: async (source, destination) => aliasView(await directory.addAlias(db, source, destination)),
+    removeAlias: (source, destination) => directory.removeAlias(db, source, destination),
+    close: () => direct.close(),
+  };
+}
