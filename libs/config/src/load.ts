@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import type { z } from "zod";
 
 /** Raised when a setting is missing or malformed; `message` is one line naming the variable. */
 export class ConfigError extends Error {

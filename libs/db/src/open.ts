@@ -1,13 +1,24 @@
+import { join } from "node:path";
+import type { PlatformConfig } from "@postline/config";
 import type { Db } from "./db.ts";
 import { PgDb } from "./pg-db.ts";
 import { PgliteDb } from "./pglite-db.ts";
 
 export type DbConfig = { kind: "postgres"; url: string; maxConnections?: number } | { kind: "pglite"; dataDir?: string };
 
-export async function openDb(config: DbConfig, applicationName = "postline"): Promise<Db> {
-  if (config.kind === "postgres") {
-    const db = new PgDb({ url: config.url, maxConnections: config.maxConnections, applicationName });
-    return db;
+/** `application` names the process to PostgreSQL (pg_stat_activity) and in a PGlite lock file. */
+export async function openDb(config: DbConfig, application = "postline"): Promise<Db> {
+  if (config.kind === "postgres") return new PgDb({ url: config.url, maxConnections: config.maxConnections, applicationName: application });
+  return PgliteDb.open(config.dataDir, { purpose: application });
+}
+
+/** Where the metadata database is: PostgreSQL in cluster mode, PGlite under `<data dir>/db` in standalone mode. */
+export function dbConfig(
+  config: Pick<PlatformConfig, "POSTLINE_MODE" | "POSTLINE_DATA_DIR" | "POSTLINE_DATABASE_URL" | "POSTLINE_DATABASE_POOL">,
+): DbConfig {
+  if (config.POSTLINE_MODE === "cluster") {
+    if (!config.POSTLINE_DATABASE_URL) throw new Error("POSTLINE_DATABASE_URL is required when POSTLINE_MODE=cluster");
+    return { kind: "postgres", url: config.POSTLINE_DATABASE_URL, maxConnections: config.POSTLINE_DATABASE_POOL };
   }
-  return PgliteDb.open(config.dataDir);
+  return { kind: "pglite", dataDir: join(config.POSTLINE_DATA_DIR, "db") };
 }

@@ -1,18 +1,30 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Db, QueryResult, Queryable } from "./db.ts";
+import { acquireDataDirLock, type DataDirLock } from "./datadir-lock.ts";
 
-/** Embedded PostgreSQL (WebAssembly) for standalone mode; `dataDir` undefined keeps it in memory. */
+/**
+ * Embedded PostgreSQL (WebAssembly) for standalone mode; `dataDir` undefined keeps it in memory.
+ * PGlite is single-process, so opening a directory takes its lock (DataDirLocked when another live
+ * process holds it) until close.
+ */
 export class PgliteDb implements Db {
   readonly kind = "pglite" as const;
-  private constructor(private readonly pg: PGlite) {}
+  private constructor(
+    private readonly pg: PGlite,
+    readonly lock: DataDirLock | undefined,
+  ) {}
 
-  static async open(dataDir?: string): Promise<PgliteDb> {
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const pg = await PGlite.create(dataDir ? { dataDir } : {});
-    // Match node-postgres: BIGINT as a JS number rather than a string or bigint.
-    await pg.query("SELECT 1");
-    return new PgliteDb(pg);
+  static async open(dataDir?: string, options: { purpose?: string } = {}): Promise<PgliteDb> {
+    const lock = dataDir ? acquireDataDirLock(dataDir, options) : undefined;
+    try {
+      if (dataDir) mkdirSync(dataDir, { recursive: true });
+      const pg = await PGlite.create(dataDir ? { dataDir } : {});
+      return new PgliteDb(pg, lock);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
   }
 
   async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
@@ -43,9 +55,14 @@ export class PgliteDb implements Db {
   }
 
   async close(): Promise<void> {
-    await this.pg.close();
+    try {
+      await this.pg.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 
+// Match node-postgres as configured in pg-db.ts: BIGINT as a JS number rather than a string or bigint.
 const INT8_OID = 20;
 const INT8_AS_NUMBER = { [INT8_OID]: (v: string) => Number(v) };

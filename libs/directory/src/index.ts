@@ -22,4 +22,3 @@ export {
 export { DEFAULT_MAILBOXES, newUidValidity } from "./mailboxes.ts";
 export { addAlias, listAliases, removeAlias, type Alias, type AliasFilter } from "./aliases.ts";
 export { resolveRecipient, type Resolution, type ResolvedAccount, type ResolveOptions } from "./resolve.ts";
-export { acquireDataDirLock, readDataDirLock, dataDirLockPath, DataDirLocked, type DataDirLock, type DataDirLockHolder } from "./datadir-lock.ts";

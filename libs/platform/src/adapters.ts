@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import type { PlatformConfig } from "@postline/config";
-import { migrate, openDb, type Db, type DbConfig } from "@postline/db";
+import { dbConfig, migrate, openDb, type Db } from "@postline/db";
 import { allTopics, openBus, type Bus } from "@postline/bus";
 import { blobStoreConfig, openBlobStore, type BlobStore } from "@postline/blobstore";
 import type { Logger } from "@postline/telemetry";
@@ -13,20 +12,13 @@ export interface Adapters {
   close(): Promise<void>;
 }
 
-export function dbConfig(config: PlatformConfig): DbConfig {
-  if (config.POSTLINE_MODE === "cluster") {
-    return { kind: "postgres", url: config.POSTLINE_DATABASE_URL!, maxConnections: config.POSTLINE_DATABASE_POOL };
-  }
-  return { kind: "pglite", dataDir: join(config.POSTLINE_DATA_DIR, "db") };
-}
-
 /**
  * Opens the database (migrating it when configured to), the bus (creating the topics) and the blob
  * store of the configured mode. Standalone: PGlite under <data>/db, the bus as a log in that same
  * database, blobs under <data>/blobs. Cluster: PostgreSQL, Kafka, S3.
  */
 export async function openAdapters(config: PlatformConfig, service: string, logger: Logger): Promise<Adapters> {
-  const db = await openDb(dbConfig(config), `postline-${service}`);
+  const db = await openDb(dbConfig(config), `postline ${service}`);
   try {
     if (config.POSTLINE_MIGRATE_ON_START) {
       const applied = await migrate(db);

@@ -1,3 +1,3 @@
-export { openAdapters, dbConfig, type Adapters } from "./adapters.ts";
+export { openAdapters, type Adapters } from "./adapters.ts";
 export type { ServiceContext, RunningService, ServiceModule } from "./service.ts";
 export { runServices, type RunOptions } from "./run.ts";

@@ -1,5 +1,6 @@
 import { effectiveEnv, loadConfig, platformSchema } from "@postline/config";
 import { createLogger, metricsRegistry, startOpsServer, startTracing } from "@postline/telemetry";
+import { PgliteDb } from "@postline/db";
 import { openAdapters } from "./adapters.ts";
 import type { RunningService, ServiceModule } from "./service.ts";
 
@@ -58,6 +59,8 @@ export async function runServices(options: RunOptions): Promise<{ shutdown(): Pr
     throw err;
   }
 
+  const adminUrl = running.find((r) => r.service.adminUrl)?.service.adminUrl;
+  if (adminUrl && adapters.db instanceof PgliteDb) adapters.db.lock?.setAdminUrl(adminUrl);
   const services = Object.fromEntries(running.map((r) => [r.name, r.service.listening]));
   const opsAddress = `http://${config.POSTLINE_OPS_HOST}:${ops.port}`;
   logger.info({ ops: opsAddress, services }, "ready");

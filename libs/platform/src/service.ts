@@ -20,6 +20,8 @@ export interface ServiceContext {
 export interface RunningService {
   /** Where the service listens, e.g. `{ smtp: 25 }`, printed at start-up. */
   listening: Record<string, string>;
+  /** Set by the admin API: recorded for the CLI in the standalone data directory's lock. */
+  adminUrl?: string;
   /** Extra /readyz checks beyond the adapters'. */
   checks?: Record<string, ReadinessCheck>;
   /** Stop accepting work, finish what is in flight, release resources. */

@@ -1,11 +1,10 @@
 import * as directory from "@postline/directory";
 import { accountView, aliasView, domainView } from "@postline/admin-api/client";
 import type { DirectoryBackend } from "./backend.ts";
-import type { DirectDb } from "./direct-db.ts";
+import type { Db } from "@postline/db";
 
 /** The commands' operations on the database through libs/directory. */
-export function directBackend(direct: DirectDb): DirectoryBackend {
-  const { db } = direct;
+export function directBackend(db: Db): DirectoryBackend {
   return {
     via: "db",
     listDomains: async () => (await directory.listDomains(db)).map(domainView),
@@ -20,6 +19,6 @@ export function directBackend(direct: DirectDb): DirectoryBackend {
     listAliases: async (filter) => (await directory.listAliases(db, filter)).map(aliasView),
     addAlias: async (source, destination) => aliasView(await directory.addAlias(db, source, destination)),
     removeAlias: (source, destination) => directory.removeAlias(db, source, destination),
-    close: () => direct.close(),
+    close: () => db.close(),
   };
 }

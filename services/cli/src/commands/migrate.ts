@@ -10,12 +10,12 @@ export function registerMigrate(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const config = cliConfig();
       const [{ openDirectDb }, { migrate }] = await Promise.all([import("../direct-db.ts"), import("@postline/db")]);
-      const direct = await openDirectDb(config, { migrate: false });
+      const db = await openDirectDb(config, { migrate: false });
       try {
-        const applied = await migrate(direct.db);
+        const applied = await migrate(db);
         emit(wantsJson(cmd), { applied }, () => (applied.length ? applied.map((v) => `applied ${v}`).join("\n") : "database schema is up to date"));
       } finally {
-        await direct.close();
+        await db.close();
       }
     });
 }

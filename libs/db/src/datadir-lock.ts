@@ -1,11 +1,11 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 
 /**
- * PGlite is single-process: two processes opening the same standalone data directory corrupt it.
- * Whoever opens `<dataDir>/db` first holds `<dataDir>/db.lock`, a JSON file naming its pid (and,
- * for the running platform, the admin API URL to use instead).
+ * PGlite is single-process: two processes opening the same database directory corrupt it.
+ * Whoever opens `<dir>` first holds `<dir>.lock` beside it (standalone: `<data>/db.lock`), a JSON
+ * file naming its pid (and, for the running platform, the admin API URL to use instead).
  */
 export interface DataDirLockHolder {
   pid: number;
@@ -44,7 +44,7 @@ export interface DataDirLock {
 const heldHere = new Set<string>();
 
 export function dataDirLockPath(dataDir: string): string {
-  return join(resolve(dataDir), "db.lock");
+  return `${resolve(dataDir)}.lock`;
 }
 
 /** The live process holding the lock, or null when it is free (a lock left by a dead process is free). */
@@ -56,8 +56,8 @@ export function readDataDirLock(dataDir: string): DataDirLockHolder | null {
 
 /** Takes the lock or throws DataDirLocked naming the live holder. Stale locks are taken over. */
 export function acquireDataDirLock(dataDir: string, options: { purpose?: string; adminUrl?: string } = {}): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
   const path = dataDirLockPath(dataDir);
+  mkdirSync(dirname(path), { recursive: true });
   const holder: DataDirLockHolder = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), ...options };
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,0 +1,10 @@
+export type { Bus, BusMessage, ConsumeOptions, Consumer, Handler, ProduceRecord, TopicSpec } from "./bus.ts";
+export { Topics, RetryTiers, retryTopic, allTopics } from "./topics.ts";
+export { openBus, type BusConfig } from "./open-bus.ts";
+export { KafkaBus, type KafkaBusOptions } from "./kafka/kafka-bus.ts";
+export type { KafkaLogLevel } from "./kafka/kafka-logger.ts";
+export { EmbeddedBus, type EmbeddedBusOptions } from "./embedded/embedded-bus.ts";
+export { partitionForKey } from "./embedded/partitioner.ts";
+export { withTracing, injectTraceContext, extractTraceContext } from "./tracing.ts";
+export type { BackoffOptions } from "./backoff.ts";
+export type { BusLogger } from "./logger.ts";
