@@ -53,16 +53,36 @@ export class KafkaBus implements Bus {
     const admin = await this.connectedAdmin();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
-    if (missing.length === 0) return;
-    // Returns false (no error) for topics created meanwhile by someone else.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.name,
-        numPartitions: t.partitions,
-        ...(this.options.replicationFactor ? { replicationFactor: this.options.replicationFactor } : {}),
-      })),
-    });
+    if (missing.length > 0) {
+      // Returns false (no error) for topics created meanwhile by someone else.
+      await admin.createTopics({
+        // kafkajs's own wait fails with "does not host this topic-partition" while a KRaft broker
+        // is still learning of the new topic; wait for the leaders below instead.
+        waitForLeaders: false,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          ...(this.options.replicationFactor ? { replicationFactor: this.options.replicationFactor } : {}),
+        })),
+      });
+    }
+    await this.waitForLeaders(topics.map((t) => t.name));
+  }
+
+  private async waitForLeaders(topics: string[], timeoutMs = 30_000): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics });
+        if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (err) {
+        const type = (err as { type?: string }).type;
+        if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE") throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   async produce(topic: string, records: ProduceRecord[]): Promise<void> {
