@@ -1,4 +1,4 @@
-import { effectiveEnv, loadConfig, platformSchema } from "@postline/config";
+import { ConfigError, effectiveEnv, loadConfig, platformSchema } from "@postline/config";
 import { createLogger, metricsRegistry, startOpsServer, startTracing } from "@postline/telemetry";
 import { PgliteDb } from "@postline/db";
 import { openAdapters } from "./adapters.ts";
@@ -54,8 +54,13 @@ export async function runServices(options: RunOptions): Promise<{ shutdown(): Pr
     };
     ops = await startOpsServer({ host: config.POSTLINE_OPS_HOST, port: config.POSTLINE_OPS_PORT, registry, checks, logger });
   } catch (err) {
-    logger.fatal({ err }, "start-up failed");
     await shutdown();
+    if (err instanceof ConfigError) {
+      // A service's own settings are read at its start; a bad one ends the process like the platform's.
+      process.stderr.write(`postline: configuration error: ${err.message}\n`);
+      process.exit(78);
+    }
+    logger.fatal({ err }, "start-up failed");
     throw err;
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { field, parseConfig, z, type PlatformConfig } from "@postline/config";
+import { ConfigError, field, parseConfig, z, type PlatformConfig } from "@postline/config";
 import type { ServiceModule } from "@postline/platform";
 import { buildAdminApi } from "./app.ts";
 
@@ -33,7 +33,7 @@ export const adminApiService: ServiceModule = {
  * first start and keeps it in `<data>/admin-token`, readable only by its owner.
  */
 function standaloneToken(config: PlatformConfig): string {
-  if (config.POSTLINE_MODE === "cluster") throw new Error("POSTLINE_ADMIN_TOKEN: is required when POSTLINE_MODE=cluster");
+  if (config.POSTLINE_MODE === "cluster") throw new ConfigError("POSTLINE_ADMIN_TOKEN", "is required when POSTLINE_MODE=cluster");
   const file = join(config.POSTLINE_DATA_DIR, "admin-token");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(config.POSTLINE_DATA_DIR, { recursive: true });
