@@ -61,7 +61,7 @@ test("standalone platform: admin API, ops endpoints, CLI through the API, clean 
 
     const readyz = await fetch(`${ready.ops}/readyz`);
     assert.equal(readyz.status, 200);
-    assert.deepEqual((await readyz.json()).checks, { db: "ok", bus: "ok", blobs: "ok" });
+    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok" });
     const metrics = await (await fetch(`${ready.ops}/metrics`)).text();
     assert.match(metrics, /postline_process_resident_memory_bytes/);
 

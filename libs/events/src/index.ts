@@ -1,0 +1,3 @@
+export * from "./schemas.ts";
+export { InvalidEvent, encodeEvent, decodeEvent, publishEvent, eventHandler } from "./codec.ts";
+export { newMailId } from "./ids.ts";

@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InvalidEvent, decodeEvent, encodeEvent, eventHandler, mailAccepted, mailClassified, newMailId, type MailAcceptedInput } from "@postline/events";
+
+const sample = (): MailAcceptedInput => ({
+  v: 1,
+  id: newMailId(),
+  blob: { key: "a".repeat(64), sha256: "a".repeat(64), size: 123 },
+  envelope: { mailFrom: "", rcptTo: ["bob@example.test"] },
+  client: { ip: "192.0.2.1", helo: "mx.example.net", tls: true },
+  receivedAt: new Date().toISOString(),
+});
+
+test("an event round-trips with defaults filled in", () => {
+  const e = sample();
+  const decoded = decodeEvent(mailAccepted, { topic: "mail.received", value: encodeEvent(mailAccepted, e) });
+  assert.equal(decoded.id, e.id);
+  assert.equal(decoded.envelope.smtpUtf8, false);
+  assert.equal(decoded.envelope.body, "7BIT");
+  assert.deepEqual(decoded.envelope.dsn, { rcpt: {} });
+  assert.deepEqual(decoded.sessionSymbols, []);
+});
+
+test("a producer cannot encode an event that breaks the contract", () => {
+  assert.throws(() => encodeEvent(mailAccepted, { ...sample(), envelope: { mailFrom: "", rcptTo: [] } }));
+  assert.throws(() => encodeEvent(mailClassified, { ...sample(), source: "inbound" } as never));
+});
+
+test("decoding names what is wrong", () => {
+  assert.throws(() => decodeEvent(mailAccepted, { topic: "t", value: Buffer.from("{") }), /invalid event on t: not JSON/);
+  const bad = { ...sample(), id: "not-a-ulid" };
+  assert.throws(() => decodeEvent(mailAccepted, { topic: "t", value: Buffer.from(JSON.stringify(bad)) }), /id: must be a ULID/);
+});
+
+test("mail ids are ULIDs that sort by creation", () => {
+  const ids = Array.from({ length: 100 }, () => newMailId());
+  assert.deepEqual([...ids].sort(), ids);
+});
+
+test("an event handler skips records that can never be valid and passes the rest on", async () => {
+  const seen: string[] = [];
+  const invalid: string[] = [];
+  const handler = eventHandler(
+    mailAccepted,
+    async (e) => {
+      seen.push(e.id);
+    },
+    (err) => invalid.push(err.problem),
+  );
+  const msg = (value: Buffer) => ({ topic: "mail.received", partition: 0, offset: "0", key: null, value, headers: {}, timestamp: 0 });
+  const good = sample();
+  await handler(msg(encodeEvent(mailAccepted, good)));
+  await handler(msg(Buffer.from("garbage")));
+  assert.deepEqual(seen, [good.id]);
+  assert.deepEqual(invalid, ["not JSON"]);
+  assert.ok(new InvalidEvent("x", "y") instanceof Error);
+});
