@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash deploy/local/tools.sh
 bash deploy/local/infra.sh up
 # shellcheck disable=SC1091
 source deploy/local/.run/env

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the real clients and peers the interoperability tests and benchmarks drive, from
+# Debian's packages: swaks, Postfix (a peer MTA; smtp-source and smtp-sink for load), dnsmasq
+# (an authoritative DNS server for test zones), dig, openssl, curl. Idempotent: installs only what
+# is missing. Postfix is installed unconfigured; tests run private instances with their own config.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have swaks || need+=(swaks)
+[ -x /usr/sbin/postfix ] || need+=(postfix)
+have smtp-source || [ -x /usr/sbin/smtp-source ] || need+=(postfix)
+have dnsmasq || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+have dig || need+=(bind9-dnsutils)
+have openssl || need+=(openssl)
+have curl || need+=(curl)
+
+if [ "${#need[@]}" -eq 0 ]; then
+  exit 0
+fi
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+echo "[tools] installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string postline-test.invalid" | debconf-set-selections
+apt-get update -qq
+# policy-rc.d keeps the package scripts from starting a system-wide Postfix.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "[tools] installed"
