@@ -8,3 +8,4 @@ export { partitionForKey } from "./embedded/partitioner.ts";
 export { withTracing, injectTraceContext, extractTraceContext } from "./tracing.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export type { BusLogger } from "./logger.ts";
+export { withNamespace } from "./namespace.ts";

@@ -15,6 +15,7 @@ export const platformSchema = z
     POSTLINE_KAFKA_BROKERS: list().optional(),
     POSTLINE_KAFKA_CLIENT_ID: z.string().default("postline"),
     POSTLINE_BUS_PARTITIONS: positiveInt(12),
+    POSTLINE_BUS_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]*$/, "may contain only letters, digits, '.', '_' and '-'").default(""),
     POSTLINE_S3_ENDPOINT: z.string().url("must be a URL such as http://127.0.0.1:9000").optional(),
     POSTLINE_S3_REGION: z.string().default("us-east-1"),
     POSTLINE_S3_BUCKET: z.string().default("postline"),

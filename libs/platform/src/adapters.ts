@@ -26,8 +26,8 @@ export async function openAdapters(config: PlatformConfig, service: string, logg
     }
     const bus =
       config.POSTLINE_MODE === "cluster"
-        ? openBus({ kind: "kafka", brokers: config.POSTLINE_KAFKA_BROKERS!, clientId: `${config.POSTLINE_KAFKA_CLIENT_ID}-${service}` })
-        : openBus({ kind: "embedded", db });
+        ? openBus({ kind: "kafka", brokers: config.POSTLINE_KAFKA_BROKERS!, clientId: `${config.POSTLINE_KAFKA_CLIENT_ID}-${service}`, namespace: config.POSTLINE_BUS_NAMESPACE })
+        : openBus({ kind: "embedded", db, namespace: config.POSTLINE_BUS_NAMESPACE });
     await bus.createTopics(allTopics(config.POSTLINE_BUS_PARTITIONS));
     const blobs = await openBlobStore(blobStoreConfig(config));
     return {
