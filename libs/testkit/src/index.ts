@@ -1,2 +1,5 @@
 export { testInfra, testDatabaseUrl, testKafkaBrokers, testS3, uniqueName, type TestInfra } from "./infra.ts";
 export { createTestDatabase, createPgliteDatabase, type TestDatabase } from "./databases.ts";
+export { startPostfix, type PostfixInstance, type PostfixOptions } from "./postfix.ts";
+export { freePort } from "./ports.ts";
+export { clusterEnv, startServiceProcess, type ServiceProcess } from "./services.ts";
