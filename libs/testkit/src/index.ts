@@ -3,3 +3,4 @@ export { createTestDatabase, createPgliteDatabase, type TestDatabase } from "./d
 export { startPostfix, type PostfixInstance, type PostfixOptions } from "./postfix.ts";
 export { freePort } from "./ports.ts";
 export { clusterEnv, startServiceProcess, type ServiceProcess } from "./services.ts";
+export { startMinio, type MinioInstance } from "./minio.ts";
