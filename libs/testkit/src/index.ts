@@ -4,3 +4,4 @@ export { startPostfix, type PostfixInstance, type PostfixOptions } from "./postf
 export { freePort } from "./ports.ts";
 export { clusterEnv, startServiceProcess, type ServiceProcess } from "./services.ts";
 export { startMinio, type MinioInstance } from "./minio.ts";
+export { smtpTransaction, simpleMessage, type SmtpTransaction, type SmtpReply } from "./smtp-client.ts";

@@ -1,0 +1,151 @@
+/**
+ * pnpm bench:inbound — inbound mail throughput and latency, and Postfix on the same machine.
+ *
+ * 1. Accept rate: smtp-source (Postfix's load generator), 10 KB messages, 20 and 50 concurrent
+ *    sessions, against inbound-mx in cluster mode (inbound-mx, spam-filter and delivery each their
+ *    own process on the real PostgreSQL, Kafka and MinIO), and against a private Postfix instance.
+ * 2. End-to-end latency at a fixed offered rate: from the 250 reply to the message row existing in
+ *    the mailbox (p50, p99).
+ * 3. Peak RSS of each service process.
+ * Prints a table, then one JSON object with the figures as the last line.
+ */
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { addDomain, createAccount } from "@postline/directory";
+import { clusterEnv, createTestDatabase, freePort, smtpTransaction, startDnsServer, startPostfix, startServiceProcess, type ServiceProcess } from "@postline/testkit";
+
+const run = promisify(execFile);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
+const SIZE = 10 * 1024;
+const LATENCY_RATE = Number(process.env.BENCH_RATE ?? 100);
+const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const RCPT = "bench@bench.test";
+
+const database = await createTestDatabase();
+await addDomain(database.db, "bench.test");
+await createAccount(database.db, { address: RCPT, password: "bench-password-123" });
+const dns = await startDnsServer({ hosts: { "sender.bench.test": "127.0.0.1" } });
+const env = clusterEnv(database.url, { POSTLINE_MX_PORT: "0", POSTLINE_DNS_SERVERS: dns.address, POSTLINE_LOG_LEVEL: "warn" });
+
+const services: ServiceProcess[] = [];
+for (const name of ["delivery", "spam-filter", "inbound-mx"]) services.push(await startServiceProcess(name, env));
+const mxPort = Number(new URL(services[2]!.listening["inbound-mx"]!.smtp!.replace(/^smtp:/, "http:")).port);
+
+/** smtp-source: `sessions` parallel sessions, `count` messages of SIZE bytes; returns messages per second. */
+async function smtpSource(port: number, sessions: number, count: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await run("/usr/sbin/smtp-source", ["-s", String(sessions), "-m", String(count), "-l", String(SIZE), "-f", "sender@sender.bench.test", "-t", RCPT, `127.0.0.1:${port}`], {
+    maxBuffer: 1 << 26,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return count / seconds;
+}
+
+async function mailboxCount(): Promise<number> {
+  const r = await database.db.query<{ n: number }>("SELECT count(*)::int AS n FROM messages");
+  return r.rows[0]!.n;
+}
+
+async function waitForMailbox(total: number, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await mailboxCount()) < total) {
+    if (Date.now() > deadline) throw new Error(`only ${await mailboxCount()} of ${total} messages delivered`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const results: Record<string, number> = {};
+let delivered = 0;
+for (const sessions of [20, 50]) {
+  results[`accept_${sessions}`] = await smtpSource(mxPort, sessions, MESSAGES);
+  delivered += MESSAGES;
+  await waitForMailbox(delivered);
+}
+
+// Postfix: accepting the same load (it queues to disk and fsyncs before 250), relaying to smtp-sink.
+const sinkPort = await freePort();
+const sink = spawn("/usr/sbin/smtp-sink", [`127.0.0.1:${sinkPort}`, "1000"], { stdio: "ignore" });
+const postfix = await startPostfix({ relayhost: `[127.0.0.1]:${sinkPort}`, relayDomains: ["bench.test"] });
+for (const sessions of [20, 50]) results[`postfix_${sessions}`] = await smtpSource(postfix.port, sessions, MESSAGES);
+await postfix.stop();
+sink.kill();
+
+// End-to-end latency at a fixed offered rate: 250 reply → message row in the mailbox.
+const latencies = await offeredLoad(mxPort, LATENCY_RATE, LATENCY_SECONDS);
+const rss = Object.fromEntries(services.map((s) => [s.name, peakRssMb(s.child.pid!)]));
+
+for (const s of services.reverse()) await s.stop();
+await dns.stop();
+await database.drop();
+
+const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+const figures = {
+  messages: MESSAGES,
+  size_bytes: SIZE,
+  accept_per_s_20: round(results.accept_20!),
+  accept_per_s_50: round(results.accept_50!),
+  postfix_per_s_20: round(results.postfix_20!),
+  postfix_per_s_50: round(results.postfix_50!),
+  ratio_to_postfix: round(Math.min(results.accept_20! / results.postfix_20!, results.accept_50! / results.postfix_50!), 2),
+  ratio_to_postfix_20: round(results.accept_20! / results.postfix_20!, 2),
+  ratio_to_postfix_50: round(results.accept_50! / results.postfix_50!, 2),
+  offered_per_s: LATENCY_RATE,
+  e2e_p50_ms: round(p(0.5)),
+  e2e_p99_ms: round(p(0.99)),
+  rss_peak_mb: rss,
+};
+
+console.log("\ninbound benchmark (10 KB messages, cluster mode: inbound-mx + spam-filter + delivery, Kafka, PostgreSQL, MinIO)\n");
+console.log("| measure | Postline | Postfix | ratio |");
+console.log("| --- | --- | --- | --- |");
+console.log(`| accepted msg/s, 20 sessions | ${figures.accept_per_s_20} | ${figures.postfix_per_s_20} | ${figures.ratio_to_postfix_20} |`);
+console.log(`| accepted msg/s, 50 sessions | ${figures.accept_per_s_50} | ${figures.postfix_per_s_50} | ${figures.ratio_to_postfix_50} |`);
+console.log(`| end-to-end p50 at ${LATENCY_RATE} msg/s offered | ${figures.e2e_p50_ms} ms | | |`);
+console.log(`| end-to-end p99 at ${LATENCY_RATE} msg/s offered | ${figures.e2e_p99_ms} ms | | |`);
+for (const [name, mb] of Object.entries(rss)) console.log(`| peak RSS ${name} | ${mb} MB | | |`);
+console.log("");
+console.log(JSON.stringify(figures));
+
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return round(kb / 1024);
+}
+
+/**
+ * Sends `rate` messages per second for `seconds` over a pool of connections, records when each
+ * 250 arrived with its queue id, then waits for every message to be in the mailbox and returns the
+ * sorted latencies in ms (250 → messages.created_at).
+ */
+async function offeredLoad(port: number, rate: number, seconds: number): Promise<number[]> {
+  const accepted = new Map<string, number>();
+  const total = rate * seconds;
+  const body = `Subject: latency\r\nFrom: <sender@sender.bench.test>\r\nTo: <${RCPT}>\r\nMessage-ID: <m@bench>\r\nDate: ${new Date().toUTCString()}\r\n\r\n${"x".repeat(SIZE - 200)}\r\n`;
+  const before = await mailboxCount();
+  const start = Date.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      smtpTransaction(port, { from: "sender@sender.bench.test", to: [RCPT], data: body }).then((t) => {
+        if (!t.queueId) throw new Error(`not accepted: ${t.final.code} ${t.final.text}`);
+        accepted.set(t.queueId, Date.now());
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  await waitForMailbox(before + total);
+  const rows = await database.db.query<{ mail_id: string; t: number }>(
+    "SELECT mail_id, (extract(epoch FROM created_at) * 1000)::float8 AS t FROM messages WHERE mail_id = ANY($1)",
+    [[...accepted.keys()]],
+  );
+  return rows.rows.map((r) => r.t - accepted.get(r.mail_id)!).sort((a, b) => a - b);
+}
