@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
+import type { Bus } from "@postline/bus";
 import type { Db } from "@postline/db";
 import { bearerAuth } from "./auth.ts";
 import { installErrorHandling } from "./errors.ts";
@@ -7,11 +8,14 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { quarantineRoutes } from "./routes/quarantine.ts";
 
 export interface AdminApiOptions {
   db: Db;
   /** The bearer token every /v1 request must carry. */
   token: string;
+  /** The event bus, for releasing quarantined messages; without it a release answers 503. */
+  bus?: Bus;
   /** A pino logger; without one the API does not log. */
   logger?: FastifyBaseLogger;
 }
@@ -45,6 +49,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     domainRoutes(v1, options.db);
     accountRoutes(v1, options.db);
     aliasRoutes(v1, options.db);
+    quarantineRoutes(v1, options.db, options.bus);
   }, { prefix: "/v1" });
 
   app.register(async (open) => {

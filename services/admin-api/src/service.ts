@@ -17,7 +17,7 @@ export const adminApiService: ServiceModule = {
   async start(ctx) {
     const settings = parseConfig(adminSchema, ctx.env);
     const token = settings.POSTLINE_ADMIN_TOKEN ?? standaloneToken(ctx.config);
-    const app = buildAdminApi({ db: ctx.db, token, logger: ctx.logger });
+    const app = buildAdminApi({ db: ctx.db, bus: ctx.bus, token, logger: ctx.logger });
     const url = await app.listen({ host: settings.POSTLINE_ADMIN_HOST, port: settings.POSTLINE_ADMIN_PORT });
     ctx.logger.info({ url }, "admin API listening");
     return {

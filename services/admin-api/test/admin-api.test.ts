@@ -232,6 +232,9 @@ describe("OpenAPI document", () => {
       "/v1/aliases",
       "/v1/domains",
       "/v1/domains/{name}",
+      "/v1/quarantine",
+      "/v1/quarantine/{mailId}",
+      "/v1/quarantine/{mailId}/release",
       "/v1/resolve/{address}",
     ]);
     assert.deepEqual(Object.keys(doc.paths["/v1/accounts/{address}"]).sort(), ["delete", "get", "patch"]);

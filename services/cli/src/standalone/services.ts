@@ -1,5 +1,7 @@
 import type { ServiceModule } from "@postline/platform";
 import { adminApiService } from "@postline/admin-api";
+import { deliveryService } from "@postline/delivery";
+import { spamFilterService } from "@postline/spam-filter";
 
-/** Every service `postline start` runs, in start order (stopped in reverse). */
-export const allServices: ServiceModule[] = [adminApiService];
+/** Every service `postline start` runs, in start order (stopped in reverse): consumers before the listeners that feed them. */
+export const allServices: ServiceModule[] = [deliveryService, spamFilterService, adminApiService];

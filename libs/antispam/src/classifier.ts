@@ -1,0 +1,165 @@
+import type { Readable } from "node:stream";
+import { authenticateMessage, type AuthOutcome } from "./authenticate.ts";
+import { createDnsResolver, type DnsResolve } from "./dns.ts";
+import { parseContent, type ContentView } from "./message.ts";
+import { defaultRules, type Rule, type RuleContext, type RuleHit, type Source } from "./rules/index.ts";
+import { defaultSymbols, UNKNOWN_SYMBOL_SCORE, type SymbolDefinition } from "./symbols.ts";
+import { actionForScore, defaultThresholds, strongerAction, type Action, type Thresholds } from "./thresholds.ts";
+
+export interface ClassifierOptions {
+  /** Our host name: the authserv-id in Authentication-Results and the receiving MTA for SPF. */
+  hostname: string;
+  resolver?: DnsResolve;
+  dnsblZones?: string[];
+  thresholds?: Thresholds;
+  /** Added to / overriding the default symbol table. */
+  symbols?: Record<string, SymbolDefinition>;
+  /** The rules to run (default: defaultRules); pass `[...defaultRules, more]` to extend. */
+  rules?: Rule[];
+  /** Only this many bytes of a message are parsed for the content rules (default 4 MiB). */
+  maxContentBytes?: number;
+}
+
+export interface ClassifyInput {
+  /** Opens the raw message; called once for a message up to maxContentBytes, twice for a larger one. */
+  open(): Promise<Readable>;
+  size: number;
+  source: Source;
+  client: { ip: string; helo: string; authUser?: string };
+  mailFrom: string;
+  sessionSymbols?: string[];
+}
+
+export interface ScoredSymbol {
+  name: string;
+  score: number;
+  detail?: string;
+}
+
+export interface ClassifyResult {
+  action: Action;
+  score: number;
+  symbols: ScoredSymbol[];
+  /** The Authentication-Results field value, e.g. `mx.example.test; spf=pass ...`. */
+  authResults: string;
+  /** Rules (or authentication) that threw; their symbols are missing from the verdict. */
+  errors: Array<{ rule: string; error: unknown }>;
+}
+
+export interface Classifier {
+  classify(input: ClassifyInput): Promise<ClassifyResult>;
+}
+
+export function createClassifier(options: ClassifierOptions): Classifier {
+  const resolver = options.resolver ?? createDnsResolver();
+  const symbols = { ...defaultSymbols, ...options.symbols };
+  const thresholds = options.thresholds ?? defaultThresholds;
+  const rules = options.rules ?? defaultRules;
+  const maxContentBytes = options.maxContentBytes ?? 4 * 1024 * 1024;
+  const dnsblZones = options.dnsblZones ?? [];
+
+  return {
+    async classify(input) {
+      const errors: ClassifyResult["errors"] = [];
+      // A failure to read the message (blob store down, blob missing) is not a rule error: it rejects, so
+      // the caller retries instead of classifying a message it did not see.
+      let readError: unknown;
+      const open = async () => {
+        const stream = await input.open();
+        stream.on("error", (err: Error & { code?: string }) => {
+          // ABORT_ERR: the content parser stopped reading at its cap on purpose
+          if (err.code !== "ABORT_ERR") readError ??= err;
+        });
+        return stream;
+      };
+      // Small messages are read once and shared; large ones are streamed to mailauth in full and cut for parsing.
+      const whole = input.size <= maxContentBytes ? await readAll(await open()) : null;
+      const contentStream = whole ?? (await open());
+      const authStream = input.source !== "inbound" ? null : (whole ?? (await open()));
+
+      const contentTask = (async (): Promise<ContentView> => {
+        try {
+          return await parseContent(contentStream, maxContentBytes);
+        } catch (error) {
+          errors.push({ rule: "content", error });
+          return parseContent(Buffer.alloc(0), maxContentBytes);
+        }
+      })();
+      const authTask = (async (): Promise<{ auth: AuthOutcome | null; authResults: string }> => {
+        if (!authStream) return { auth: null, authResults: submissionAuthResults(options.hostname, input.client.authUser) };
+        try {
+          const result = await authenticateMessage({
+            message: authStream,
+            ip: input.client.ip,
+            helo: input.client.helo,
+            mailFrom: input.mailFrom,
+            mta: options.hostname,
+            resolver,
+          });
+          return { auth: result.outcome, authResults: result.authResults };
+        } catch (error) {
+          errors.push({ rule: "authentication", error });
+          return { auth: null, authResults: `${options.hostname}; none` };
+        }
+      })();
+      const [content, { auth, authResults }] = await Promise.all([contentTask, authTask]);
+      if (readError) throw readError;
+
+      const ctx: RuleContext = {
+        source: input.source,
+        client: { ip: input.client.ip, helo: input.client.helo },
+        mailFrom: input.mailFrom,
+        content,
+        auth,
+        sessionSymbols: input.sessionSymbols ?? [],
+        resolver,
+        dnsblZones,
+      };
+      const applicable = rules.filter((r) => !r.sources || r.sources.includes(input.source));
+      const hits = (
+        await Promise.all(
+          applicable.map(async (rule): Promise<RuleHit[]> => {
+            try {
+              return await rule.check(ctx);
+            } catch (error) {
+              errors.push({ rule: rule.name, error });
+              return [];
+            }
+          }),
+        )
+      ).flat();
+
+      return { ...score(hits, symbols, thresholds), authResults, errors };
+    },
+  };
+}
+
+/** Sums the symbol scores and picks the action: the threshold's, raised by any symbol's minimum action. */
+export function score(
+  hits: RuleHit[],
+  symbols: Record<string, SymbolDefinition>,
+  thresholds: Thresholds,
+): { action: Action; score: number; symbols: ScoredSymbol[] } {
+  const scored = hits.map((hit): ScoredSymbol => {
+    const definition = symbols[hit.name];
+    return { name: hit.name, score: definition?.score ?? UNKNOWN_SYMBOL_SCORE, ...(hit.detail ? { detail: hit.detail } : {}) };
+  });
+  const total = Math.round(scored.reduce((sum, s) => sum + s.score, 0) * 100) / 100;
+  let action = actionForScore(total, thresholds);
+  for (const hit of hits) {
+    const minimum = symbols[hit.name]?.minAction;
+    if (minimum) action = strongerAction(action, minimum);
+  }
+  return { action, score: total, symbols: scored };
+}
+
+/** Mail of our own authenticated users: RFC 8601 `auth` method instead of SPF/DKIM/DMARC. */
+function submissionAuthResults(hostname: string, authUser: string | undefined): string {
+  return authUser ? `${hostname}; auth=pass smtp.auth=${authUser}` : `${hostname}; none`;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,19 @@
+export { createDnsResolver, parseDnsServers, isNoRecord, type DnsResolve, type DnsResolverOptions } from "./dns.ts";
+export { cachedResolver, type DnsCacheOptions } from "./dns-cache.ts";
+export { lookupDnsbl, type DnsblListing } from "./dnsbl.ts";
+export { createSessionPolicy, type Rejection, type SessionPolicy, type SessionPolicyOptions } from "./session.ts";
+export {
+  createClassifier,
+  score,
+  type Classifier,
+  type ClassifierOptions,
+  type ClassifyInput,
+  type ClassifyResult,
+  type ScoredSymbol,
+} from "./classifier.ts";
+export { authenticateMessage, authResultsValue, type AuthOutcome } from "./authenticate.ts";
+export { parseContent, type ContentView } from "./message.ts";
+export { defaultRules, type Rule, type RuleContext, type RuleHit, type Source } from "./rules/index.ts";
+export { defaultSymbols, type SymbolDefinition } from "./symbols.ts";
+export { actionForScore, defaultThresholds, type Action, type Thresholds } from "./thresholds.ts";
+export { antispamSchema, resolverFromSettings, sessionPolicyOptionsFromSettings, type AntispamSettings } from "./settings.ts";

@@ -1,0 +1,143 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { startDnsServer, type DnsServer } from "@postline/testkit";
+import { createClassifier, createDnsResolver, type Classifier, type ClassifyResult } from "../src/index.ts";
+import { ip, message, multipart, streamOf, zones, type MessageParts } from "./fixtures.ts";
+
+describe("rules", () => {
+  let dns: DnsServer;
+  let classifier: Classifier;
+
+  before(async () => {
+    dns = await startDnsServer(zones);
+    classifier = createClassifier({ hostname: "mx.example.test", resolver: createDnsResolver([dns.address]), dnsblZones: ["bl.test"] });
+  });
+  after(() => dns.stop());
+
+  const run = (raw: Buffer, client = ip.sender, sessionSymbols: string[] = []) =>
+    classifier.classify({
+      open: streamOf(raw),
+      size: raw.length,
+      source: "inbound",
+      client: { ip: client, helo: "mail.sender.test" },
+      mailFrom: "alice@sender.test",
+      sessionSymbols,
+    });
+  const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+
+  test("a clean message hits no content or connection symbol", async () => {
+    const clean = message({
+      replyTo: "Alice <alice@lists.sender.test>",
+      subject: "Re: Q3 figures for the ACME board",
+      mime: multipart("b1", [
+        { headers: ["Content-Type: text/plain"], body: "See https://sender.test/report" },
+        { headers: ["Content-Type: text/html"], body: '<p>See <a href="https://www.sender.test/report">sender.test/report</a> or <a href="https://x.test">click here</a></p>' },
+        { headers: ["Content-Type: application/pdf", 'Content-Disposition: attachment; filename="report.pdf"', "Content-Transfer-Encoding: base64"], body: Buffer.from("%PDF-1.4 test").toString("base64") },
+      ]),
+    });
+    const r = await run(clean);
+    assert.deepEqual(r.errors, []);
+    for (const name of contentSymbols) assert.equal(hit(r, name), undefined, name);
+    assert.equal(r.action, "deliver");
+  });
+
+  const cases: Array<{ symbol: string; parts: MessageParts; detail?: RegExp }> = [
+    { symbol: "MISSING_DATE", parts: { date: null } },
+    { symbol: "MISSING_MESSAGE_ID", parts: { messageId: null } },
+    { symbol: "FROM_INVALID", parts: { from: null }, detail: /no From/ },
+    { symbol: "FROM_INVALID", parts: { from: "Alice <alice-at-sender.test>" } },
+    { symbol: "FROM_INVALID", parts: { from: "alice@sender.test", extraHeaders: ["From: mallory@evil.test"] }, detail: /2 From/ },
+    { symbol: "REPLYTO_DOMAIN_MISMATCH", parts: { replyTo: "payments@evil-collector.test" }, detail: /sender\.test vs evil-collector\.test/ },
+    { symbol: "SUBJECT_SHOUTING", parts: { subject: "URGENT: CLAIM YOUR PRIZE NOW!!!" } },
+    { symbol: "MIME_HTML_ONLY", parts: { mime: { contentType: "text/html; charset=utf-8", body: "<p>Hello</p>" } } },
+    {
+      symbol: "URL_TEXT_MISMATCH",
+      parts: { mime: { contentType: "text/html", body: '<a href="http://203.0.113.9.evil.test/login">https://www.paypal.com/signin</a>' } },
+      detail: /www\.paypal\.com -> 203\.0\.113\.9\.evil\.test/,
+    },
+    {
+      symbol: "URL_TEXT_MISMATCH",
+      parts: { mime: { contentType: "text/html", body: '<a href=\'https://bank.evil.test\'><b>mybank.com</b></a>' } },
+    },
+    {
+      symbol: "EXECUTABLE_ATTACHMENT",
+      parts: { mime: multipart("b2", [{ headers: ["Content-Type: text/plain"], body: "invoice" }, { headers: ["Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="invoice.pdf.exe"'], body: "xx" }]) },
+      detail: /invoice\.pdf\.exe/,
+    },
+    {
+      symbol: "EXECUTABLE_ATTACHMENT",
+      parts: { mime: multipart("b3", [{ headers: ["Content-Type: text/plain"], body: "see" }, { headers: ['Content-Type: application/x-msdownload; name="setup"', "Content-Disposition: attachment"], body: "yy" }]) },
+    },
+    {
+      symbol: "EXECUTABLE_ATTACHMENT",
+      parts: { mime: multipart("b4", [{ headers: ["Content-Type: text/plain"], body: "scan" }, { headers: ["Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="scan.dat"', "Content-Transfer-Encoding: base64"], body: Buffer.from("MZ\x90\x00\x03").toString("base64") }]) },
+    },
+    {
+      symbol: "EXECUTABLE_ATTACHMENT",
+      parts: { mime: multipart("b5", [{ headers: ["Content-Type: text/plain"], body: "hi" }, { headers: ["Content-Type: text/plain", 'Content-Disposition: attachment; filename="run.JS"'], body: "WScript.Echo(1)" }]) },
+    },
+    {
+      symbol: "MACRO_ATTACHMENT",
+      parts: { mime: multipart("b6", [{ headers: ["Content-Type: text/plain"], body: "q" }, { headers: ["Content-Type: application/vnd.ms-excel.sheet.macroEnabled.12", 'Content-Disposition: attachment; filename="budget.xlsm"'], body: "zz" }]) },
+      detail: /budget\.xlsm/,
+    },
+    {
+      symbol: "MACRO_ATTACHMENT",
+      parts: { mime: multipart("b7", [{ headers: ["Content-Type: text/plain"], body: "q" }, { headers: ["Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="offer.docm"'], body: "zz" }]) },
+    },
+  ];
+  for (const { symbol, parts, detail } of cases) {
+    test(`${symbol} fires on ${JSON.stringify(parts).slice(0, 90)}`, async () => {
+      const r = await run(message(parts));
+      const found = hit(r, symbol);
+      assert.ok(found, `${symbol} in ${JSON.stringify(r.symbols)}`);
+      if (detail) assert.match(found.detail ?? "", detail);
+    });
+  }
+
+  test("client on a DNSBL zone: RBL_LISTED; a client not listed: none", async () => {
+    const listed = await run(message(), ip.listed);
+    assert.match(hit(listed, "RBL_LISTED")?.detail ?? "", /bl\.test=127\.0\.0\.2/);
+    assert.equal(hit(await run(message(), ip.sender), "RBL_LISTED"), undefined);
+  });
+
+  test("reverse DNS: none, not forward-confirmed, confirmed", async () => {
+    assert.ok(hit(await run(message(), ip.noPtr), "RDNS_NONE"));
+    assert.equal(hit(await run(message(), ip.unconfirmed), "RDNS_NOT_CONFIRMED")?.detail, "liar.test");
+    const confirmed = await run(message(), ip.sender);
+    assert.equal(hit(confirmed, "RDNS_NONE") ?? hit(confirmed, "RDNS_NOT_CONFIRMED"), undefined);
+  });
+
+  test("session symbols are scored (EARLY_TALKER) and unknown ones listed at 0", async () => {
+    const r = await run(message(), ip.sender, ["EARLY_TALKER", "SOMETHING_NEW"]);
+    assert.equal(hit(r, "EARLY_TALKER")?.score, 3);
+    assert.equal(hit(r, "SOMETHING_NEW")?.score, 0);
+  });
+
+  test("a message over the content cap is parsed only up to it, and still authenticated in full", async () => {
+    const small = createClassifier({ hostname: "mx.example.test", resolver: createDnsResolver([dns.address]), maxContentBytes: 2048 });
+    const raw = message({ date: null, mime: { contentType: "text/plain", body: "x".repeat(100_000) } });
+    let opened = 0;
+    const r = await small.classify({
+      open: async () => {
+        opened++;
+        return streamOf(raw)();
+      },
+      size: raw.length,
+      source: "inbound",
+      client: { ip: ip.sender, helo: "mail.sender.test" },
+      mailFrom: "alice@sender.test",
+    });
+    assert.equal(opened, 2);
+    assert.ok(hit(r, "MISSING_DATE"));
+    assert.match(r.authResults, /spf=pass/);
+  });
+
+  test("garbage input classifies without throwing", async () => {
+    const raw = Buffer.from("\x00\x01garbage without headers\r\n\r\n\xff\xfe");
+    const r = await run(raw, ip.noPtr);
+    assert.ok(hit(r, "FROM_INVALID"));
+    assert.ok(["deliver", "junk", "quarantine", "reject"].includes(r.action));
+  });
+});

@@ -1,0 +1,18 @@
+export { appendMessage, appendMessageTx, MailboxNotFound, isUniqueViolation, type AppendInput, type AppendResult } from "./append.ts";
+export { removeMessages, removeMessagesTx, type RemoveInput, type RemoveResult, type ExpungedMessage } from "./remove.ts";
+export { blobGc, type BlobGcResult } from "./blob-gc.ts";
+export { addBlobRef, releaseBlobRef, registerUnreferencedBlob } from "./blob-refs.ts";
+export { findMailboxByName, findMailboxBySpecialUse, type MailboxRef } from "./mailboxes.ts";
+export type { CachedStructure, SearchFields } from "./structure.ts";
+export {
+  QUARANTINE_RELEASED,
+  quarantineMessage,
+  listQuarantine,
+  getQuarantine,
+  releaseQuarantine,
+  discardQuarantine,
+  finishRelease,
+  type QuarantineEntry,
+  type QuarantineListOptions,
+  type DiscardOutcome,
+} from "./quarantine.ts";

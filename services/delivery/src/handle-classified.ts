@@ -1,0 +1,85 @@
+import { BlobNotFoundError, type BlobStore } from "@postline/blobstore";
+import type { Bus } from "@postline/bus";
+import type { Db } from "@postline/db";
+import type { MailClassified } from "@postline/events";
+import { QUARANTINE_RELEASED, finishRelease, registerUnreferencedBlob } from "@postline/mailstore";
+import type { Logger } from "@postline/telemetry";
+import { deliveryStatuses, recordDeliveries } from "./deliveries.ts";
+import { deliverLocal } from "./local/deliver-local.ts";
+import type { DeliveryMetrics } from "./metrics.ts";
+import { quarantine } from "./quarantine.ts";
+import { planRecipients } from "./recipients.ts";
+
+export interface DeliveryDeps {
+  db: Db;
+  bus: Bus;
+  blobs: BlobStore;
+  logger: Logger;
+  metrics: DeliveryMetrics;
+}
+
+/**
+ * One `mail.classified` event. Resolves only when everything it did is durable (appends committed,
+ * events acknowledged, statuses recorded), so the bus commits the offset after the effects; every
+ * step is idempotent, so an event handled again after a crash changes nothing that was done.
+ */
+export async function handleClassified(deps: DeliveryDeps, event: MailClassified): Promise<void> {
+  const { db, metrics } = deps;
+  const log = deps.logger.child({ mailId: event.id });
+  const statuses = await deliveryStatuses(db, event.id);
+  if ([...statuses.values()].includes("deleted")) {
+    log.info("discarded from quarantine: not delivered");
+    return;
+  }
+  const plan = await planRecipients(db, event);
+
+  if (event.verdict.action === "quarantine" || event.verdict.action === "reject") {
+    await quarantine(deps, event, plan, log);
+    return;
+  }
+
+  const pending = plan.local.filter((a) => statuses.get(a.address) !== "delivered");
+  if (pending.length > 0) {
+    try {
+      await deliverLocal(deps, event, pending, log);
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError) || err.key !== event.blob.key) throw err;
+      // Retrying cannot bring the content back; record it and let the partition go on.
+      log.error({ blob: event.blob.key }, "the received message is missing from the blob store: not delivered");
+      await recordDeliveries(
+        db,
+        event.id,
+        event.envelope.mailFrom,
+        pending.map((a) => ({ recipient: a.address, status: "deferred" as const, lastError: "message content missing from the blob store" })),
+      );
+      metrics.deliveries.inc({ outcome: "failed" }, pending.length);
+    }
+  } else if (plan.local.length > 0) {
+    log.info("every local recipient has it already");
+  }
+
+  const newRemote = plan.remote.filter((r) => statuses.get(r) === undefined || statuses.get(r) === "quarantined");
+  if (newRemote.length > 0) {
+    // The remote part (issue 5) takes these from here; until then they wait as `queued`.
+    await recordDeliveries(db, event.id, event.envelope.mailFrom, newRemote.map((recipient) => ({ recipient, status: "queued" as const })));
+    metrics.deliveries.inc({ outcome: "remote_queued" }, newRemote.length);
+    log.info({ recipients: newRemote }, "remote recipients queued (remote delivery is not implemented yet)");
+  }
+
+  const newFailed = plan.failed.filter((f) => statuses.get(f.recipient) === undefined || statuses.get(f.recipient) === "quarantined");
+  if (newFailed.length > 0) {
+    await recordDeliveries(
+      db,
+      event.id,
+      event.envelope.mailFrom,
+      newFailed.map((f) => ({ recipient: f.recipient, status: "bounced" as const, lastError: f.reason })),
+    );
+    metrics.deliveries.inc({ outcome: "failed" }, newFailed.length);
+    log.warn({ failed: newFailed }, "recipients no longer exist: not delivered (no DSN is sent)");
+  }
+
+  // The received bytes are needed no more: the collector may take them after its grace period
+  // (unless something else, such as a quarantine entry, holds a reference).
+  await registerUnreferencedBlob(db, { key: event.blob.key, size: event.blob.size });
+  if (event.verdict.symbols.some((s) => s.name === QUARANTINE_RELEASED)) await finishRelease(db, event.id);
+}

@@ -1,0 +1,71 @@
+import { Topics, type Consumer } from "@postline/bus";
+import { parseConfig, z } from "@postline/config";
+import { eventHandler, mailClassified } from "@postline/events";
+import { blobGc } from "@postline/mailstore";
+import type { ServiceModule } from "@postline/platform";
+import { handleClassified } from "./handle-classified.ts";
+import { deliveryMetrics } from "./metrics.ts";
+
+const seconds = (fallback: number) => z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0).default(fallback);
+
+const deliverySchema = z.object({
+  /** Partitions of mail.classified this process works on at once (order holds within each). */
+  POSTLINE_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  /** How often the blob collector runs in this process; 0 turns it off. */
+  POSTLINE_BLOB_GC_INTERVAL_SECONDS: seconds(600),
+  /** How long a blob stays unreferenced before it is deleted (covers redelivered events and quarantine releases in flight). */
+  POSTLINE_BLOB_GC_GRACE_SECONDS: seconds(24 * 60 * 60),
+});
+
+/** The consumer group of every delivery process: they share mail.classified's partitions. */
+export const DELIVERY_GROUP = "delivery";
+
+/**
+ * Delivery: consumes `mail.classified` in the `delivery` group. The local part stores messages
+ * into mailboxes (or quarantine); remote recipients are recorded as queued for the remote part.
+ * It also runs the blob collector (every replica may; they skip each other's rows).
+ */
+export const deliveryService: ServiceModule = {
+  name: "delivery",
+  async start(ctx) {
+    const settings = parseConfig(deliverySchema, ctx.env);
+    const metrics = deliveryMetrics(ctx.registry);
+    const deps = { db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics };
+
+    const consumer: Consumer = await ctx.bus.consume({
+      groupId: DELIVERY_GROUP,
+      topics: [Topics.mailClassified],
+      partitionsConcurrently: settings.POSTLINE_DELIVERY_CONCURRENCY,
+      handler: eventHandler(
+        mailClassified,
+        (event) => handleClassified(deps, event),
+        (err, message) => ctx.logger.error({ err, topic: message.topic, partition: message.partition, offset: message.offset }, "invalid mail.classified event skipped"),
+      ),
+    });
+
+    let gcRun: Promise<void> | undefined;
+    const collect = () => {
+      gcRun ??= blobGc(ctx.db, ctx.blobs, settings.POSTLINE_BLOB_GC_GRACE_SECONDS * 1000)
+        .then((r) => {
+          metrics.blobsCollected.inc(r.deleted.length);
+          if (r.deleted.length > 0) ctx.logger.info({ deleted: r.deleted.length }, "unreferenced blobs collected");
+        })
+        .catch((err) => ctx.logger.warn({ err }, "blob collection failed"))
+        .finally(() => {
+          gcRun = undefined;
+        });
+    };
+    const gcTimer = settings.POSTLINE_BLOB_GC_INTERVAL_SECONDS > 0 ? setInterval(collect, settings.POSTLINE_BLOB_GC_INTERVAL_SECONDS * 1000) : undefined;
+    gcTimer?.unref();
+
+    ctx.logger.info({ group: DELIVERY_GROUP, concurrency: settings.POSTLINE_DELIVERY_CONCURRENCY }, "delivery consuming mail.classified");
+    return {
+      listening: {},
+      async stop() {
+        clearInterval(gcTimer);
+        await consumer.stop();
+        await gcRun;
+      },
+    };
+  },
+};

@@ -1,0 +1,3 @@
+export { spamFilterService, classifyAndPublish, CONSUMER_GROUP } from "./service.ts";
+export { spamFilterSchema } from "./settings.ts";
+export { spamFilterMetrics, type SpamFilterMetrics } from "./metrics.ts";
