@@ -3,6 +3,7 @@ import type { BackoffOptions } from "../backoff.ts";
 import type { Bus, ConsumeOptions, Consumer, ProduceRecord, TopicSpec } from "../bus.ts";
 import { stderrLogger, type BusLogger } from "../logger.ts";
 import { KafkaConsumer } from "./kafka-consumer.ts";
+import { ProduceBatcher } from "./produce-batcher.ts";
 import { kafkaLogCreator, kafkaLogLevel, type KafkaLogLevel } from "./kafka-logger.ts";
 
 export interface KafkaBusOptions {
@@ -38,6 +39,7 @@ export class KafkaBus implements Bus {
   private admin: Promise<Admin> | null = null;
   private readonly consumers = new Set<KafkaConsumer>();
   private closed = false;
+  private readonly batcher = new ProduceBatcher(async (topicMessages) => (await this.connectedProducer()).sendBatch({ acks: -1, topicMessages }));
 
   constructor(private readonly options: KafkaBusOptions) {
     this.logger = options.logger ?? stderrLogger;
@@ -88,16 +90,14 @@ export class KafkaBus implements Bus {
   async produce(topic: string, records: ProduceRecord[]): Promise<void> {
     this.assertOpen();
     if (records.length === 0) return;
-    const producer = await this.connectedProducer();
-    await producer.send({
+    await this.batcher.produce(
       topic,
-      acks: -1,
-      messages: records.map((r) => ({
+      records.map((r) => ({
         key: r.key,
         value: typeof r.value === "string" ? Buffer.from(r.value, "utf8") : r.value,
         headers: r.headers ?? {},
       })),
-    });
+    );
   }
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
