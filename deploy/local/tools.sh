@@ -8,6 +8,7 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have swaks || need+=(swaks)
+perl -MNet::SSLeay -MIO::Socket::SSL -e1 2>/dev/null || need+=(libnet-ssleay-perl libio-socket-ssl-perl)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
 have smtp-source || [ -x /usr/sbin/smtp-source ] || need+=(postfix)
 have dnsmasq || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)

@@ -13,6 +13,8 @@ export function registerStart(program: Command): void {
       const unknown = wanted?.filter((n) => !allServices.some((s) => s.name === n));
       if (unknown?.length) throw new CliError(`unknown service ${unknown.join(", ")} (services: ${allServices.map((s) => s.name).join(", ")})`);
       const services = wanted ? allServices.filter((s) => wanted.includes(s.name)) : allServices;
+      // Port 25 needs root; someone trying Postline out as a normal user gets the MX on 2525.
+      if (!process.env.POSTLINE_MX_PORT && process.getuid?.() !== 0) process.env.POSTLINE_MX_PORT = "2525";
       await runServices({
         name: "standalone",
         services,

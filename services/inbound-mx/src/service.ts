@@ -1,0 +1,161 @@
+import { join } from "node:path";
+import type { SMTPServerOptions } from "smtp-server";
+import { antispamSchema, createDnsResolver, createSessionPolicy } from "@postline/antispam";
+import { parseConfig, type Env, type PlatformConfig } from "@postline/config";
+import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
+import type { Logger } from "@postline/telemetry";
+import { mxMetrics } from "./metrics.ts";
+import type { SessionPolicy } from "./policy.ts";
+import { PregreetGate } from "./pregreet.ts";
+import { forwardConfirmedReverse } from "./reverse-dns.ts";
+import { MxServer } from "./server.ts";
+import { parseMxSettings, type MxSettings } from "./settings.ts";
+import { CertificateWatcher, fingerprint256, readKeyPair, checkKeyPair, selfSignedKeyPair, standaloneKeyPair, type KeyPair } from "./tls-certificates.ts";
+
+/** Commands an MX has no use for: no AUTH on port 25, no XCLIENT/XFORWARD, none of sendmail's jokes. */
+const DISABLED_COMMANDS = ["AUTH", "XCLIENT", "XFORWARD", "WIZ", "SHELL", "KILL"];
+
+export interface InboundMxOptions {
+  /** Session-time anti-spam rules; by default @postline/antispam's, configured from the environment. */
+  policy?: SessionPolicy;
+}
+
+/** The inbound MX as a service module, with the session policy it should apply. */
+export function createInboundMxService(options: InboundMxOptions = {}): ServiceModule {
+  return {
+    name: "inbound-mx",
+    start: (ctx) => startInboundMx(ctx, options),
+  };
+}
+
+/** The inbound MX: SMTP on port 25 for mail to local domains (settings: ./settings.ts). */
+export const inboundMxService: ServiceModule = createInboundMxService();
+
+export async function startInboundMx(ctx: ServiceContext, options: InboundMxOptions = {}): Promise<RunningService> {
+  const settings = parseMxSettings(ctx.env);
+  const logger = ctx.logger;
+  const metrics = mxMetrics(ctx.registry);
+  const tls = await certificateFor(settings, ctx.config, logger);
+  const dns = parseConfig(antispamSchema, ctx.env);
+  const dnsServers = dns.POSTLINE_DNS_SERVERS.length > 0 ? dns.POSTLINE_DNS_SERVERS : undefined;
+
+  const serverOptions: SMTPServerOptions = {
+    name: settings.POSTLINE_MX_HOSTNAME,
+    banner: "Postline",
+    size: settings.POSTLINE_MX_MAX_SIZE,
+    maxRecipients: settings.POSTLINE_MX_MAX_RECIPIENTS,
+    maxClients: settings.POSTLINE_MX_MAX_CONNECTIONS,
+    maxCommandLength: settings.POSTLINE_MX_MAX_LINE_LENGTH,
+    socketTimeout: settings.POSTLINE_MX_IDLE_TIMEOUT_MS,
+    closeTimeout: Math.max(1, settings.POSTLINE_MX_SHUTDOWN_GRACE_MS),
+    useProxy: settings.POSTLINE_MX_PROXY_PROTOCOL,
+    disabledCommands: DISABLED_COMMANDS,
+    authOptional: true,
+    hideENHANCEDSTATUSCODES: false,
+    hideDSN: false,
+    hidePIPELINING: false,
+    hide8BITMIME: false,
+    hideSMTPUTF8: false,
+    disableReverseLookup: true, // our own, forward-confirmed, in onConnect
+    logger: false,
+    key: tls.pair.key,
+    cert: tls.pair.cert,
+    minVersion: "TLSv1.2",
+  };
+  const server = new MxServer(serverOptions, {
+    settings,
+    db: ctx.db,
+    bus: ctx.bus,
+    blobs: ctx.blobs,
+    logger,
+    metrics,
+    policy: options.policy ?? sessionPolicy(ctx.env, settings, dnsServers),
+    pregreet: new PregreetGate(settings.POSTLINE_MX_GREET_DELAY_MS, settings.POSTLINE_MX_GREET_PASS_TTL_MS),
+    reverseLookup: settings.POSTLINE_MX_REVERSE_DNS ? forwardConfirmedReverse({ servers: dnsServers, timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS }) : undefined,
+  });
+
+  let watcher: CertificateWatcher | undefined;
+  if (tls.files) {
+    watcher = new CertificateWatcher(
+      tls.files.certPath,
+      tls.files.keyPath,
+      tls.pair,
+      settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
+      (pair) => {
+        server.updateSecureContext({ key: pair.key, cert: pair.cert });
+        metrics.tlsReloads.inc({ result: "ok" });
+        logger.info({ cert: tls.files!.certPath, fingerprint: fingerprint256(pair.cert) }, "TLS certificate reloaded");
+      },
+      (err) => {
+        metrics.tlsReloads.inc({ result: "failed" });
+        logger.warn({ err, cert: tls.files!.certPath }, "TLS certificate files changed but are not usable (yet); keeping the current certificate");
+      },
+    );
+    watcher.start();
+  }
+
+  const address = await listen(server, settings);
+  logger.info({ smtp: address, proxyProtocol: settings.POSTLINE_MX_PROXY_PROTOCOL, maxSize: settings.POSTLINE_MX_MAX_SIZE }, "inbound MX listening");
+  let stopping = false;
+  return {
+    listening: { smtp: address },
+    checks: {
+      smtp: async () => {
+        if (stopping || !server.server.listening) throw new Error("SMTP listener is not accepting connections");
+      },
+    },
+    async stop() {
+      stopping = true;
+      watcher?.stop();
+      await server.shutdown(settings.POSTLINE_MX_SHUTDOWN_GRACE_MS);
+    },
+  };
+}
+
+/**
+ * @postline/antispam's session checks (POSTLINE_DNSBL_ZONES at connect, SPF fail + DMARC p=reject at
+ * MAIL FROM), with the DNS servers of POSTLINE_DNS_SERVERS.
+ */
+function sessionPolicy(env: Env, settings: MxSettings, dnsServers: string[] | undefined): SessionPolicy {
+  const s = parseConfig(antispamSchema, env);
+  return createSessionPolicy({
+    dnsblZones: s.POSTLINE_DNSBL_ZONES,
+    resolver: createDnsResolver(dnsServers, { timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS, tries: 1 }),
+    rejectDnsblAtConnect: s.POSTLINE_SESSION_REJECT_DNSBL,
+    rejectSpfFailDmarcReject: s.POSTLINE_SESSION_REJECT_SPF_DMARC,
+    hostname: settings.POSTLINE_MX_HOSTNAME,
+  });
+}
+
+function listen(server: MxServer, settings: MxSettings): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.server.once("error", onError);
+    server.listen(settings.POSTLINE_MX_PORT, settings.POSTLINE_MX_HOST, () => {
+      server.server.off("error", onError);
+      const a = server.server.address();
+      if (!a || typeof a === "string") return resolve(String(a));
+      resolve(`smtp://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+    });
+  });
+}
+
+/**
+ * The STARTTLS certificate: the configured files (watched for changes); in standalone mode without
+ * them, a self-signed one kept in `<data>/tls/`; in cluster mode without them, a self-signed one made
+ * at start-up (opportunistic TLS still encrypts; senders do not verify MX certificates by default).
+ */
+async function certificateFor(settings: MxSettings, config: PlatformConfig, logger: Logger): Promise<{ pair: KeyPair; files?: { certPath: string; keyPath: string } }> {
+  if (settings.POSTLINE_TLS_CERT && settings.POSTLINE_TLS_KEY) {
+    const files = { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY };
+    const pair = await readKeyPair(files.certPath, files.keyPath);
+    checkKeyPair(pair);
+    logger.info({ cert: files.certPath, fingerprint: fingerprint256(pair.cert) }, "STARTTLS certificate loaded");
+    return { pair, files };
+  }
+  if (config.POSTLINE_MODE === "standalone") {
+    return { pair: await standaloneKeyPair(join(config.POSTLINE_DATA_DIR, "tls"), settings.POSTLINE_MX_HOSTNAME, logger) };
+  }
+  logger.warn("no POSTLINE_TLS_CERT/POSTLINE_TLS_KEY: STARTTLS uses a self-signed certificate made at start-up");
+  return { pair: await selfSignedKeyPair(settings.POSTLINE_MX_HOSTNAME) };
+}
