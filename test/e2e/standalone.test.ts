@@ -14,7 +14,7 @@ const CLI = join(REPO, "services/cli/src/main.ts");
 const dataDir = mkdtempSync(join(tmpdir(), "postline-standalone-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", POSTLINE_DATA_DIR: dataDir, POSTLINE_ADMIN_PORT: "0", POSTLINE_OPS_PORT: "0" };
+const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", POSTLINE_DATA_DIR: dataDir, POSTLINE_ADMIN_PORT: "0", POSTLINE_OPS_PORT: "0", POSTLINE_MX_PORT: "0" };
 
 interface Ready {
   ops: string;
@@ -61,7 +61,7 @@ test("standalone platform: admin API, ops endpoints, CLI through the API, clean 
 
     const readyz = await fetch(`${ready.ops}/readyz`);
     assert.equal(readyz.status, 200);
-    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok" });
+    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok", smtp: "ok" });
     const metrics = await (await fetch(`${ready.ops}/metrics`)).text();
     assert.match(metrics, /postline_process_resident_memory_bytes/);
 

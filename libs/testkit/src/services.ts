@@ -43,9 +43,17 @@ export function clusterEnv(databaseUrl: string, extra: Record<string, string> = 
   };
 }
 
+// Every service process a test started; killed when the test process exits, so none outlives it.
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 /** Starts `services/<name>/src/main.ts` as its own process and waits until it logged `ready`. */
 export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -80,7 +88,10 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
       child.kill(signal);
+      // A process that does not finish a graceful stop in time is killed.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       const [code, sig] = await exited;
+      clearTimeout(timer);
       return (code as number | null) ?? (sig as string | null);
     },
   };

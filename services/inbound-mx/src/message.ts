@@ -31,7 +31,7 @@ export async function receiveMessage(deps: MxDeps, c: MxConnection, session: SMT
     helo: c.hostNameAppearsAs || "",
     clientHostname: c.confirmedHostname,
     clientIp: c.remoteAddress,
-    byHostname: deps.settings.POSTLINE_MX_HOSTNAME,
+    byHostname: deps.settings.POSTLINE_HOSTNAME,
     mailId,
     tls: cipher ? { protocol: cipher.version, cipher: cipher.name } : undefined,
     smtpUtf8: Boolean(envelope.smtpUtf8),

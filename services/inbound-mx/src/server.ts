@@ -98,10 +98,10 @@ export class MxServer extends SMTPServer {
   /** Why a new session must be refused at once (it is already counted), or null. */
   admissionRefusal(c: MxConnection): { reason: string; text: string } | null {
     if (this.active > this.settings.POSTLINE_MX_MAX_CONNECTIONS) {
-      return { reason: "refused_max_connections", text: `4.7.0 ${this.settings.POSTLINE_MX_HOSTNAME} Error: too many connections, try again later` };
+      return { reason: "refused_max_connections", text: `4.7.0 ${this.settings.POSTLINE_HOSTNAME} Error: too many connections, try again later` };
     }
     if ((this.perIp.get(c.remoteAddress) ?? 0) > this.settings.POSTLINE_MX_MAX_CONNECTIONS_PER_IP) {
-      return { reason: "refused_per_ip_limit", text: `4.7.0 ${this.settings.POSTLINE_MX_HOSTNAME} Error: too many connections from your address, try again later` };
+      return { reason: "refused_per_ip_limit", text: `4.7.0 ${this.settings.POSTLINE_HOSTNAME} Error: too many connections from your address, try again later` };
     }
     return null;
   }

@@ -40,7 +40,7 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
   const dnsServers = dns.POSTLINE_DNS_SERVERS.length > 0 ? dns.POSTLINE_DNS_SERVERS : undefined;
 
   const serverOptions: SMTPServerOptions = {
-    name: settings.POSTLINE_MX_HOSTNAME,
+    name: settings.POSTLINE_HOSTNAME,
     banner: "Postline",
     size: settings.POSTLINE_MX_MAX_SIZE,
     maxRecipients: settings.POSTLINE_MX_MAX_RECIPIENTS,
@@ -123,7 +123,7 @@ function sessionPolicy(env: Env, settings: MxSettings, dnsServers: string[] | un
     resolver: createDnsResolver(dnsServers, { timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS, tries: 1 }),
     rejectDnsblAtConnect: s.POSTLINE_SESSION_REJECT_DNSBL,
     rejectSpfFailDmarcReject: s.POSTLINE_SESSION_REJECT_SPF_DMARC,
-    hostname: settings.POSTLINE_MX_HOSTNAME,
+    hostname: settings.POSTLINE_HOSTNAME,
   });
 }
 
@@ -154,8 +154,8 @@ async function certificateFor(settings: MxSettings, config: PlatformConfig, logg
     return { pair, files };
   }
   if (config.POSTLINE_MODE === "standalone") {
-    return { pair: await standaloneKeyPair(join(config.POSTLINE_DATA_DIR, "tls"), settings.POSTLINE_MX_HOSTNAME, logger) };
+    return { pair: await standaloneKeyPair(join(config.POSTLINE_DATA_DIR, "tls"), settings.POSTLINE_HOSTNAME, logger) };
   }
   logger.warn("no POSTLINE_TLS_CERT/POSTLINE_TLS_KEY: STARTTLS uses a self-signed certificate made at start-up");
-  return { pair: await selfSignedKeyPair(settings.POSTLINE_MX_HOSTNAME) };
+  return { pair: await selfSignedKeyPair(settings.POSTLINE_HOSTNAME) };
 }

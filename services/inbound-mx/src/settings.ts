@@ -11,8 +11,8 @@ export const mxSchema = z.object({
   /** Where the MX listens. An MX faces the internet, so every interface by default. */
   POSTLINE_MX_HOST: z.string().default("0.0.0.0"),
   POSTLINE_MX_PORT: field.port(25),
-  /** The name in the greeting, the EHLO reply and the Received header. */
-  POSTLINE_MX_HOSTNAME: z.string().min(1).default(hostname()),
+  /** This host's public name: greeting, EHLO reply, Received header, and the spam filter's Authentication-Results. */
+  POSTLINE_HOSTNAME: z.string().min(1).default(hostname()),
   /** Largest message accepted (advertised in SIZE, enforced while DATA streams in). */
   POSTLINE_MX_MAX_SIZE: field.positiveInt(50 * MiB),
   POSTLINE_MX_MAX_RECIPIENTS: field.positiveInt(100),

@@ -72,7 +72,7 @@ export interface Mx {
 export const TEST_ENV = {
   POSTLINE_MX_HOST: "127.0.0.1",
   POSTLINE_MX_PORT: "0",
-  POSTLINE_MX_HOSTNAME: "mx.example.test",
+  POSTLINE_HOSTNAME: "mx.example.test",
   POSTLINE_MX_REVERSE_DNS: "false",
   POSTLINE_MX_GREET_DELAY_MS: "0",
   POSTLINE_SESSION_REJECT_SPF_DMARC: "false",

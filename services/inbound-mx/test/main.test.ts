@@ -17,7 +17,7 @@ before(async () => {
     clusterEnv(t.url, {
       POSTLINE_MX_HOST: "127.0.0.1",
       POSTLINE_MX_PORT: "0",
-      POSTLINE_MX_HOSTNAME: "mx.example.test",
+      POSTLINE_HOSTNAME: "mx.example.test",
       POSTLINE_MX_REVERSE_DNS: "false",
       POSTLINE_SESSION_REJECT_SPF_DMARC: "false",
     }),
