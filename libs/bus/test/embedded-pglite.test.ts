@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PgliteDb, migrate, type Db } from "@postline/db";
+import { migrate, type Db } from "@postline/db";
+import { PgliteDb } from "@postline/db/pglite";
 import { openBus, type Bus } from "../src/index.ts";
 import { busContract } from "./bus-contract.ts";
 import { EMBEDDED_TEST_OPTIONS, embeddedChildOptions } from "./test-options.ts";

@@ -1,3 +1,5 @@
+import type { DataDirLock } from "./datadir-lock.ts";
+
 /** What a query returns: the rows, and how many rows the statement touched. */
 export interface QueryResult<Row> {
   rows: Row[];
@@ -17,6 +19,8 @@ export interface Queryable {
  */
 export interface Db extends Queryable {
   readonly kind: "postgres" | "pglite";
+  /** PGlite with a directory: the lock naming this process as the directory's only user. */
+  readonly lock?: DataDirLock;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query; used by /readyz. */
   ping(): Promise<void>;

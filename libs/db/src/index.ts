@@ -1,6 +1,5 @@
 export type { Db, Queryable, QueryResult } from "./db.ts";
 export { PgDb, type PgDbOptions } from "./pg-db.ts";
-export { PgliteDb } from "./pglite-db.ts";
 export { migrate, loadMigrations, type Migration } from "./migrate.ts";
 export { openDb, dbConfig, type DbConfig } from "./open.ts";
 export { acquireDataDirLock, readDataDirLock, dataDirLockPath, DataDirLocked, type DataDirLock, type DataDirLockHolder } from "./datadir-lock.ts";

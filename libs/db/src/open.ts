@@ -2,13 +2,14 @@ import { join } from "node:path";
 import type { PlatformConfig } from "@postline/config";
 import type { Db } from "./db.ts";
 import { PgDb } from "./pg-db.ts";
-import { PgliteDb } from "./pglite-db.ts";
 
 export type DbConfig = { kind: "postgres"; url: string; maxConnections?: number } | { kind: "pglite"; dataDir?: string };
 
 /** `application` names the process to PostgreSQL (pg_stat_activity) and in a PGlite lock file. */
 export async function openDb(config: DbConfig, application = "postline"): Promise<Db> {
   if (config.kind === "postgres") return new PgDb({ url: config.url, maxConnections: config.maxConnections, applicationName: application });
+  // Loaded only in standalone mode: cluster processes never carry the embedded database.
+  const { PgliteDb } = await import("./pglite-db.ts");
   return PgliteDb.open(config.dataDir, { purpose: application });
 }
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DataDirLocked, PgliteDb, acquireDataDirLock, readDataDirLock } from "@postline/db";
+import { DataDirLocked, acquireDataDirLock, readDataDirLock } from "@postline/db";
+import { PgliteDb } from "@postline/db/pglite";
 
 test("data directory lock: exclusive, names its holder, stale locks are taken over, released", () => {
   const parent = mkdtempSync(join(tmpdir(), "postline-lock-"));

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PgliteDb, loadMigrations, migrate, type Db } from "@postline/db";
+import { loadMigrations, migrate, type Db } from "@postline/db";
+import { PgliteDb } from "@postline/db/pglite";
 import { createTestDatabase, createPgliteDatabase, type TestDatabase } from "@postline/testkit";
 
 /** One suite, run against both implementations: service code must not be able to tell them apart. */

@@ -1,6 +1,5 @@
 import { ConfigError, effectiveEnv, loadConfig, platformSchema } from "@postline/config";
 import { createLogger, metricsRegistry, startOpsServer, startTracing } from "@postline/telemetry";
-import { PgliteDb } from "@postline/db";
 import { openAdapters } from "./adapters.ts";
 import type { RunningService, ServiceModule } from "./service.ts";
 
@@ -21,7 +20,7 @@ export async function runServices(options: RunOptions): Promise<{ shutdown(): Pr
   const env = effectiveEnv();
   const config = loadConfig(platformSchema, env);
   const logger = createLogger(options.name, config.POSTLINE_LOG_LEVEL);
-  const tracing = startTracing(`postline-${options.name}`, config.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const tracing = await startTracing(`postline-${options.name}`, config.OTEL_EXPORTER_OTLP_ENDPOINT);
   const registry = metricsRegistry();
   const adapters = await openAdapters(config, options.name, logger);
   const ctx = { config, env, logger, registry, db: adapters.db, bus: adapters.bus, blobs: adapters.blobs };
@@ -65,7 +64,7 @@ export async function runServices(options: RunOptions): Promise<{ shutdown(): Pr
   }
 
   const adminUrl = running.find((r) => r.service.adminUrl)?.service.adminUrl;
-  if (adminUrl && adapters.db instanceof PgliteDb) adapters.db.lock?.setAdminUrl(adminUrl);
+  if (adminUrl) adapters.db.lock?.setAdminUrl(adminUrl);
   const services = Object.fromEntries(running.map((r) => [r.name, r.service.listening]));
   const opsAddress = `http://${config.POSTLINE_OPS_HOST}:${ops.port}`;
   logger.info({ ops: opsAddress, services }, "ready");

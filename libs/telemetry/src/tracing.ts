@@ -1,7 +1,8 @@
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { trace, type Tracer } from "@opentelemetry/api";
+import { context, propagation, trace, type Tracer } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace";
 
 export interface TracingHandle {
   tracer: Tracer;
@@ -11,26 +12,30 @@ export interface TracingHandle {
 let started: TracingHandle | undefined;
 
 /**
- * Starts OpenTelemetry for this process: W3C trace-context propagation and async context always
- * (so a trace id travels through bus headers even when nothing is exported), OTLP/HTTP export only
- * when an endpoint is configured. Idempotent: standalone mode runs every service in one process.
+ * Starts OpenTelemetry tracing for this process: W3C trace-context propagation and async context
+ * always (so a trace id travels through bus headers even when nothing is exported), OTLP/HTTP
+ * export only when an endpoint is configured (the exporter is loaded only then). Idempotent:
+ * standalone mode runs every service in one process.
  */
-export function startTracing(serviceName: string, otlpEndpoint?: string): TracingHandle {
+export async function startTracing(serviceName: string, otlpEndpoint?: string): Promise<TracingHandle> {
   if (started) return started;
-  const sdk = new NodeSDK({
-    serviceName,
-    spanProcessors: otlpEndpoint
-      ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, "")}/v1/traces` }) })]
-      : [],
-    instrumentations: [],
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
+  const spanProcessors: SpanProcessor[] = [];
+  if (otlpEndpoint) {
+    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, "")}/v1/traces` }) }));
+  }
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ "service.name": serviceName }), spanProcessors });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
   started = {
     tracer: trace.getTracer("postline"),
     async shutdown() {
-      await sdk.shutdown();
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+      context.disable();
       started = undefined;
     },
   };

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 test("log lines are JSON with service, level, message id and the active trace id", () => {
   const script = `
     import { createLogger, startTracing, tracer } from "@postline/telemetry";
-    const t = startTracing("test-svc");
+    const t = await startTracing("test-svc");
     const log = createLogger("test-svc", "info");
     log.debug("hidden");
     log.info({ messageId: "01J0000000000000000000000" }, "outside span");

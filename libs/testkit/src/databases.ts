@@ -1,5 +1,6 @@
 import pg from "pg";
-import { PgDb, PgliteDb, migrate, type Db } from "@postline/db";
+import { PgDb, migrate, type Db } from "@postline/db";
+import { PgliteDb } from "@postline/db/pglite";
 import { testDatabaseUrl, uniqueName } from "./infra.ts";
 
 export interface TestDatabase {

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { PgliteDb, loadMigrations } from "@postline/db";
+import { loadMigrations } from "@postline/db";
+import { PgliteDb } from "@postline/db/pglite";
 import { verifyPassword, listAliases } from "@postline/directory";
 import { json, runCli } from "./run-cli.ts";
 
