@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,6 +19,11 @@ export type CertificateSource =
 
 /** Throws when the pair is unusable (unparsable, or key and certificate do not belong together). */
 export function checkKeyPair(pair: KeyPair): void {
+  // OpenSSL drops a key that does not match the certificate without an error, and the handshakes
+  // then fail: compare them ourselves.
+  if (!new X509Certificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key))) {
+    throw new Error("the private key does not belong to the certificate");
+  }
   createSecureContext({ key: pair.key, cert: pair.cert });
 }
 
