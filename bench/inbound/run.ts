@@ -26,7 +26,7 @@ const database = await createTestDatabase();
 await addDomain(database.db, "bench.test");
 await createAccount(database.db, { address: RCPT, password: "bench-password-123" });
 const dns = await startDnsServer({ hosts: { "sender.bench.test": "127.0.0.1" } });
-const env = clusterEnv(database.url, { POSTLINE_MX_PORT: "0", POSTLINE_DNS_SERVERS: dns.address, POSTLINE_LOG_LEVEL: "warn" });
+const env = clusterEnv(database.url, { POSTLINE_MX_PORT: "0", POSTLINE_DNS_SERVERS: dns.address, POSTLINE_LOG_LEVEL: "warn", POSTLINE_BUS_PARTITIONS: "12" });
 
 const services: ServiceProcess[] = [];
 for (const name of ["delivery", "spam-filter", "inbound-mx"]) services.push(await startServiceProcess(name, env));
@@ -55,8 +55,13 @@ async function waitForMailbox(total: number, timeoutMs = 600_000): Promise<void>
   }
 }
 
+// One quiet first connection passes 127.0.0.1 through the MX's pregreet wait, as a real sender's first delivery would.
+const warmUp = await smtpTransaction(mxPort, { from: "sender@sender.bench.test", to: [RCPT], data: "Subject: warm-up\r\n\r\nwarm-up\r\n" });
+if (!warmUp.queueId) throw new Error(`warm-up refused: ${warmUp.final.code} ${warmUp.final.text}`);
+await waitForMailbox(1);
+
 const results: Record<string, number> = {};
-let delivered = 0;
+let delivered = 1;
 for (const sessions of [20, 50]) {
   results[`accept_${sessions}`] = await smtpSource(mxPort, sessions, MESSAGES);
   delivered += MESSAGES;

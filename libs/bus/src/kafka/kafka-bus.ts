@@ -77,10 +77,15 @@ export class KafkaBus implements Bus {
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       try {
         const meta = await admin.fetchTopicMetadata({ topics });
-        if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+        if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+          // The metadata names a leader before that broker serves the partition; a consumer's
+          // first ListOffsets then fails with NOT_LEADER. Ready means the offsets answer.
+          for (const topic of topics) await admin.fetchTopicOffsets(topic);
+          return;
+        }
       } catch (err) {
         const type = (err as { type?: string }).type;
-        if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE") throw err;
+        if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE" && type !== "NOT_LEADER_FOR_PARTITION") throw err;
       }
       if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, delay));
