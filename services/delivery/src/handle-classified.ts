@@ -63,7 +63,7 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
     // The remote part (issue 5) takes these from here; until then they wait as `queued`.
     await recordDeliveries(db, event.id, event.envelope.mailFrom, newRemote.map((recipient) => ({ recipient, status: "queued" as const })));
     metrics.deliveries.inc({ outcome: "remote_queued" }, newRemote.length);
-    log.info({ recipients: newRemote }, "remote recipients queued (remote delivery is not implemented yet)");
+    log.info({ recipients: newRemote }, "remote recipients queued for the remote delivery worker (issue 5); nothing sends them yet");
   }
 
   const newFailed = plan.failed.filter((f) => statuses.get(f.recipient) === undefined || statuses.get(f.recipient) === "quarantined");
