@@ -7,7 +7,8 @@
  * 2. End-to-end latency at a fixed offered rate: from the 250 reply to the message row existing in
  *    the mailbox (p50, p99).
  * 3. Peak RSS of each service process.
- * Prints a table, then one JSON object with the figures as the last line.
+ * Prints a table, then one JSON object with the figures as the last line. BENCH_ENV (a JSON object)
+ * adds service settings, e.g. BENCH_ENV='{"POSTLINE_DELIVERY_CONCURRENCY":"12"}'.
  */
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -27,7 +28,7 @@ await addDomain(database.db, "bench.test");
 await createAccount(database.db, { address: RCPT, password: "bench-password-123" });
 const dns = await startDnsServer({ hosts: { "sender.bench.test": "127.0.0.1" } });
 // All load comes from 127.0.0.1: lift the per-address connection limit.
-const env = clusterEnv(database.url, { POSTLINE_MX_PORT: "0", POSTLINE_DNS_SERVERS: dns.address, POSTLINE_BUS_PARTITIONS: "12", POSTLINE_MX_MAX_CONNECTIONS_PER_IP: "500" });
+const env = clusterEnv(database.url, { POSTLINE_MX_PORT: "0", POSTLINE_DNS_SERVERS: dns.address, POSTLINE_BUS_PARTITIONS: "12", POSTLINE_MX_MAX_CONNECTIONS_PER_IP: "500", ...JSON.parse(process.env.BENCH_ENV ?? "{}") });
 
 const services: ServiceProcess[] = [];
 for (const name of ["delivery", "spam-filter", "inbound-mx"]) services.push(await startServiceProcess(name, env));
