@@ -10,7 +10,7 @@ import { addAlias, addDomain, createAccount, setDisabled } from "@postline/direc
 import { decodeEvent, mailAccepted, type MailAccepted } from "@postline/events";
 import type { RunningService } from "@postline/platform";
 import { createLogger } from "@postline/telemetry";
-import { uniqueName } from "@postline/testkit";
+import { createTestDatabase, uniqueName, type TestDatabase } from "@postline/testkit";
 import { startInboundMx, type InboundMxOptions } from "../src/index.ts";
 
 /** The directory every test file uses: one local domain (and an IDN one) with a few kinds of recipient. */
@@ -147,4 +147,46 @@ export async function countBlobs(blobsDir: string): Promise<number> {
 export async function publishedCount(db: Db): Promise<number> {
   const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM bus_records WHERE topic = $1", [Topics.mailReceived]);
   return r.rows[0]!.n;
+}
+
+/** The queue id of a `250 … queued as <id>` reply. */
+export const queueIdOf = (text: string): string => /queued as (\S+)/.exec(text)![1]!;
+
+export interface MxWorld {
+  readonly db: Db;
+  readonly adapters: LocalAdapters;
+  readonly events: EventCollector;
+  /** An MX on this world's database, bus and blobs. */
+  start(env?: Record<string, string>, options?: Parameters<typeof startMx>[2]): Promise<Mx>;
+}
+
+/**
+ * Registers the before/after hooks most test files share: a fresh migrated database with the test
+ * directory, local adapters on it, and an event collector on mail.received.
+ */
+export function useMxWorld(hooks: { before(fn: () => Promise<void>): void; after(fn: () => Promise<void>): void }): MxWorld {
+  let database: TestDatabase | undefined;
+  let adapters: LocalAdapters | undefined;
+  const events = new EventCollector();
+  hooks.before(async () => {
+    database = await createTestDatabase();
+    await seedDirectory(database.db);
+    adapters = await localAdapters(database.db);
+    await events.start(adapters.bus);
+  });
+  hooks.after(async () => {
+    await events.stop();
+    await adapters?.close();
+    await database?.drop();
+  });
+  return {
+    get db() {
+      return database!.db;
+    },
+    get adapters() {
+      return adapters!;
+    },
+    events,
+    start: (env = {}, options = {}) => startMx({ db: database!.db, bus: adapters!.bus, blobs: adapters!.blobs }, env, options),
+  };
 }

@@ -1,27 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createTestDatabase, type TestDatabase } from "@postline/testkit";
 import { SmtpClient, message, sendMail } from "./smtp-client.ts";
-import { EventCollector, localAdapters, seedDirectory, startMx, type LocalAdapters, type Mx } from "./harness.ts";
+import { queueIdOf, useMxWorld, type Mx } from "./harness.ts";
 
-let t: TestDatabase;
-let adapters: LocalAdapters;
-const events = new EventCollector();
-
-before(async () => {
-  t = await createTestDatabase();
-  await seedDirectory(t.db);
-  adapters = await localAdapters(t.db);
-  await events.start(adapters.bus);
-});
-after(async () => {
-  await events.stop();
-  await adapters?.close();
-  await t?.drop();
-});
-
-const start = (env: Record<string, string>) => startMx({ db: t.db, bus: adapters.bus, blobs: adapters.blobs }, env);
-const queueId = (text: string) => /queued as (\S+)/.exec(text)![1]!;
+const world = useMxWorld({ before, after });
+const events = world.events;
+const start = (env: Record<string, string>) => world.start(env);
+const queueId = queueIdOf;
 
 describe("pregreet (early talker) test", () => {
   let mx: Mx;
