@@ -85,7 +85,10 @@ describe("certificate from files", () => {
 
       const metrics = await mx.registry.metrics();
       assert.match(metrics, /postline_inbound_mx_tls_reloads_total\{result="ok"\} 2/);
-      assert.match(metrics, /postline_inbound_mx_tls_reloads_total\{result="failed"\} 1/);
+      // a poll may also land between the two renames of an install (new key, old certificate):
+      // that pair is refused too, so "failed" counts at least the deliberate broken pair
+      const failed = Number(/postline_inbound_mx_tls_reloads_total\{result="failed"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      assert.ok(failed >= 1, `failed reloads: ${failed}`);
     } finally {
       await mx.stop();
     }
