@@ -1,16 +1,14 @@
-import { join } from "node:path";
 import type { SMTPServerOptions } from "smtp-server";
 import { antispamSchema, createDnsResolver, createSessionPolicy } from "@postline/antispam";
-import { parseConfig, type Env, type PlatformConfig } from "@postline/config";
+import { parseConfig, type Env } from "@postline/config";
 import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
-import type { Logger } from "@postline/telemetry";
 import { mxMetrics } from "./metrics.ts";
 import type { SessionPolicy } from "./policy.ts";
 import { PregreetGate } from "./pregreet.ts";
 import { forwardConfirmedReverse } from "./reverse-dns.ts";
 import { MxServer } from "./server.ts";
 import { parseMxSettings, type MxSettings } from "./settings.ts";
-import { CertificateWatcher, fingerprint256, readKeyPair, checkKeyPair, selfSignedKeyPair, standaloneKeyPair, type KeyPair } from "./tls-certificates.ts";
+import { CertificateWatcher, certificateFor, fingerprint256 } from "@postline/tls";
 
 /** Commands an MX has no use for: no AUTH on port 25, no XCLIENT/XFORWARD, none of sendmail's jokes. */
 const DISABLED_COMMANDS = ["AUTH", "XCLIENT", "XFORWARD", "WIZ", "SHELL", "KILL"];
@@ -35,7 +33,11 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
   const settings = parseMxSettings(ctx.env);
   const logger = ctx.logger;
   const metrics = mxMetrics(ctx.registry);
-  const tls = await certificateFor(settings, ctx.config, logger);
+  const tls = await certificateFor(
+    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "mx" },
+    ctx.config,
+    logger,
+  );
   const dns = parseConfig(antispamSchema, ctx.env);
   const dnsServers = dns.POSTLINE_DNS_SERVERS.length > 0 ? dns.POSTLINE_DNS_SERVERS : undefined;
 
@@ -138,24 +140,4 @@ function listen(server: MxServer, settings: MxSettings): Promise<string> {
       resolve(`smtp://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
     });
   });
-}
-
-/**
- * The STARTTLS certificate: the configured files (watched for changes); in standalone mode without
- * them, a self-signed one kept in `<data>/tls/`; in cluster mode without them, a self-signed one made
- * at start-up (opportunistic TLS still encrypts; senders do not verify MX certificates by default).
- */
-async function certificateFor(settings: MxSettings, config: PlatformConfig, logger: Logger): Promise<{ pair: KeyPair; files?: { certPath: string; keyPath: string } }> {
-  if (settings.POSTLINE_TLS_CERT && settings.POSTLINE_TLS_KEY) {
-    const files = { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY };
-    const pair = await readKeyPair(files.certPath, files.keyPath);
-    checkKeyPair(pair);
-    logger.info({ cert: files.certPath, fingerprint: fingerprint256(pair.cert) }, "STARTTLS certificate loaded");
-    return { pair, files };
-  }
-  if (config.POSTLINE_MODE === "standalone") {
-    return { pair: await standaloneKeyPair(join(config.POSTLINE_DATA_DIR, "tls"), settings.POSTLINE_HOSTNAME, logger) };
-  }
-  logger.warn("no POSTLINE_TLS_CERT/POSTLINE_TLS_KEY: STARTTLS uses a self-signed certificate made at start-up");
-  return { pair: await selfSignedKeyPair(settings.POSTLINE_HOSTNAME) };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createTestDatabase, type TestDatabase } from "@postline/testkit";
-import { selfSignedKeyPair, type KeyPair } from "../src/tls-certificates.ts";
+import { selfSignedKeyPair, type KeyPair } from "@postline/tls";
 import { SmtpClient } from "./smtp-client.ts";
 import { localAdapters, seedDirectory, startMx, type LocalAdapters } from "./harness.ts";
 

@@ -11,12 +11,6 @@ export interface KeyPair {
   cert: string;
 }
 
-/** Where the STARTTLS certificate comes from. */
-export type CertificateSource =
-  | { kind: "files"; certPath: string; keyPath: string }
-  | { kind: "self-signed"; dir: string }
-  | { kind: "ephemeral" };
-
 /** Throws when the pair is unusable (unparsable, or key and certificate do not belong together). */
 export function checkKeyPair(pair: KeyPair): void {
   // OpenSSL drops a key that does not match the certificate without an error, and the handshakes
@@ -59,13 +53,13 @@ export async function selfSignedKeyPair(hostname: string, days = 825): Promise<K
 const RENEW_BEFORE_MS = 30 * 86_400_000;
 
 /**
- * Standalone mode without a configured certificate: `<dir>/mx-cert.pem` and `<dir>/mx-key.pem`,
+ * Standalone mode without a configured certificate: `<dir>/<stem>-cert.pem` and `<dir>/<stem>-key.pem`,
  * generated on the first start (and again when they are about to expire or were made for another
  * host name), reused after that.
  */
-export async function standaloneKeyPair(dir: string, hostname: string, logger: Logger): Promise<KeyPair> {
-  const certPath = join(dir, "mx-cert.pem");
-  const keyPath = join(dir, "mx-key.pem");
+export async function standaloneKeyPair(dir: string, hostname: string, logger: Logger, stem = "mx"): Promise<KeyPair> {
+  const certPath = join(dir, `${stem}-cert.pem`);
+  const keyPath = join(dir, `${stem}-key.pem`);
   if (existsSync(certPath) && existsSync(keyPath)) {
     try {
       const pair = { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8") };
