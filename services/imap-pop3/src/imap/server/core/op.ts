@@ -84,6 +84,8 @@ export interface SessionContext {
   readonly enabled: Set<string>;
   /** The result of the last SEARCH RETURN (SAVE), as UIDs (RFC 5182), reset on SELECT. */
   savedSearch: number[];
+  /** The tag of the command being executed, set by the session before each op (ESEARCH's `(TAG "a1")` correlator). */
+  tag?: string;
   readonly tls: boolean;
   readonly clientIp: string;
   readonly db: Db;
