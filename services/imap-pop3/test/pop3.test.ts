@@ -468,7 +468,9 @@ print(json.dumps(out))
     assert.ok(samples >= 5, `${samples} samples`);
     const liveGrowth = (livePeak - liveBefore) / 1e6;
     const report = `RSS grew by ${growth.toFixed(1)} MB, live heap and buffers by ${liveGrowth.toFixed(1)} MB while sending a ${(blob.size / 1e6).toFixed(1)} MB message`;
-    assert.ok(liveGrowth < 4, report);
+    // Holding the message would show its whole 21.5 MB; socket buffers and chunks in flight on a busy
+    // machine (tests run side by side) account for a few MB at most.
+    assert.ok(liveGrowth < 10, report);
     assert.ok(growth < 20, report);
   });
 });
