@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { simpleMessage, smtpTransaction } from "@postline/testkit";
 
 // README command 1: `pnpm start` gives a running standalone platform whose admin API answers.
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -14,7 +16,8 @@ const CLI = join(REPO, "services/cli/src/main.ts");
 const dataDir = mkdtempSync(join(tmpdir(), "postline-standalone-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", POSTLINE_DATA_DIR: dataDir, POSTLINE_ADMIN_PORT: "0", POSTLINE_OPS_PORT: "0", POSTLINE_MX_PORT: "0" };
+const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", POSTLINE_DATA_DIR: dataDir, POSTLINE_ADMIN_PORT: "0", POSTLINE_OPS_PORT: "0", POSTLINE_MX_PORT: "0",
+  POSTLINE_IMAP_PORT: "0", POSTLINE_IMAPS_PORT: "0", POSTLINE_POP3_PORT: "0", POSTLINE_POP3S_PORT: "0" };
 
 interface Ready {
   ops: string;
@@ -42,6 +45,12 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return code as number | null;
 }
 
+/** curl's output, "" when the transfer failed (the standalone certificate is self-signed: -k). */
+function curl(args: string[]): string {
+  const r = spawnSync("curl", ["-s", "-k", "--max-time", "10", ...args], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout : "";
+}
+
 function cli(args: string[], extra: Record<string, string> = {}) {
   return spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO, env: { ...env, ...extra }, encoding: "utf8" });
 }
@@ -61,7 +70,7 @@ test("standalone platform: admin API, ops endpoints, CLI through the API, clean 
 
     const readyz = await fetch(`${ready.ops}/readyz`);
     assert.equal(readyz.status, 200);
-    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok", smtp: "ok" });
+    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok", smtp: "ok", imap: "ok" });
     const metrics = await (await fetch(`${ready.ops}/metrics`)).text();
     assert.match(metrics, /postline_process_resident_memory_bytes/);
 
@@ -79,6 +88,20 @@ test("standalone platform: admin API, ops endpoints, CLI through the API, clean 
       (JSON.parse(list.stdout) as { address: string }[]).map((a) => a.address),
       ["alice@standalone.test"],
     );
+
+    // Mail through the MX, read back over IMAP (STARTTLS) and POP3 (implicit TLS) with curl.
+    const message = simpleMessage({ from: "someone@example.net", to: "alice@standalone.test", subject: "standalone", body: "Read me over IMAP.\r\n" });
+    const sent = await smtpTransaction(Number(new URL(ready.services["inbound-mx"]!.smtp!).port), { from: "someone@example.net", to: ["alice@standalone.test"], data: message });
+    assert.equal(sent.final.code, 250, sent.final.text);
+    const login = ["-u", "alice@standalone.test:correct horse battery"];
+    const imap = ready.services["imap-pop3"]!;
+    let fetched = "";
+    for (let i = 0; i < 100 && !fetched.includes("Read me over IMAP."); i++) {
+      if (i > 0) await sleep(200);
+      fetched = curl(["--ssl-reqd", ...login, `${imap.imap}/INBOX;UID=1`]);
+    }
+    assert.ok(fetched.endsWith(message), `IMAP returned ${JSON.stringify(fetched.slice(-200))}`);
+    assert.ok(curl([...login, `${imap.pop3s}/1`]).endsWith(message));
   } finally {
     assert.equal(await stop(child), 0, "SIGTERM stops the platform cleanly");
   }
