@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real clients and peers the interoperability tests and benchmarks drive, from
 # Debian's packages: swaks, Postfix (a peer MTA; smtp-source and smtp-sink for load), dnsmasq
-# (an authoritative DNS server for test zones), dig, openssl, curl. Idempotent: installs only what
-# is missing. Postfix is installed unconfigured; tests run private instances with their own config.
+# (an authoritative DNS server for test zones), dig, openssl, curl; for IMAP and POP3: isync
+# (mbsync), fetchmail, and Dovecot (the IMAP benchmark's reference server). Idempotent: installs
+# only what is missing. Postfix and Dovecot are installed unconfigured and never started as system
+# services; tests and benchmarks run private instances with their own config.
 set -euo pipefail
 
 need=()
@@ -15,6 +17,11 @@ have dnsmasq || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 have dig || need+=(bind9-dnsutils)
 have openssl || need+=(openssl)
 have curl || need+=(curl)
+have mbsync || need+=(isync)
+have fetchmail || need+=(fetchmail)
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-core)
+[ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
 
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0
@@ -25,8 +32,13 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string postline-test.invalid" | debconf-set-selections
 apt-get update -qq
-# policy-rc.d keeps the package scripts from starting a system-wide Postfix.
+# policy-rc.d keeps the package scripts from starting a system-wide Postfix or Dovecot (which
+# would take ports 25, 110, 143, 993 and 995).
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# A Dovecot started by an earlier install without policy-rc.d: stop it (there is no systemd here).
+if [ -x /usr/sbin/dovecot ] && pidof dovecot >/dev/null 2>&1; then
+  /usr/sbin/dovecot stop >/dev/null 2>&1 || true
+fi
 echo "[tools] installed"
