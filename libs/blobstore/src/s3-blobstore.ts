@@ -102,8 +102,10 @@ export class S3BlobStore implements BlobStore {
       const key = meter.digest();
       const name = blobObjectName(key);
       if (upload === undefined) {
+        // No existence check first: a PUT of the same bytes under their own hash changes nothing, and
+        // asking first would cost a second request for every put of new content (nearly all of them).
         const body = Buffer.concat(pending, pendingBytes);
-        if (!(await this.exists(name))) await this.client.putObject(this.bucket, name, body, body.length);
+        await this.client.putObject(this.bucket, name, body, body.length);
       } else {
         if (pendingBytes > 0) {
           await upload.idle();

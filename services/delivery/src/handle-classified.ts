@@ -8,7 +8,7 @@ import { deliveryStatuses, recordDeliveries } from "./deliveries.ts";
 import { deliverLocal } from "./local/deliver-local.ts";
 import type { DeliveryMetrics } from "./metrics.ts";
 import { quarantine } from "./quarantine.ts";
-import { planRecipients } from "./recipients.ts";
+import { planRecipients, type ResolutionCache } from "./recipients.ts";
 
 export interface DeliveryDeps {
   db: Db;
@@ -16,6 +16,8 @@ export interface DeliveryDeps {
   blobs: BlobStore;
   logger: Logger;
   metrics: DeliveryMetrics;
+  /** Reuses recent recipient resolutions (the service passes one); without it every event asks the directory. */
+  resolutions?: ResolutionCache;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
     log.info("discarded from quarantine: not delivered");
     return;
   }
-  const plan = await planRecipients(db, event);
+  const plan = await planRecipients(db, event, deps.resolutions);
 
   if (event.verdict.action === "quarantine" || event.verdict.action === "reject") {
     await quarantine(deps, event, plan, log);

@@ -5,12 +5,27 @@ import { blobGc } from "@postline/mailstore";
 import type { ServiceModule } from "@postline/platform";
 import { handleClassified } from "./handle-classified.ts";
 import { deliveryMetrics } from "./metrics.ts";
+import { ResolutionCache } from "./recipients.ts";
 
 const seconds = (fallback: number) => z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0).default(fallback);
 
 const deliverySchema = z.object({
-  /** Partitions of mail.classified this process works on at once (order holds within each). */
-  POSTLINE_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  /**
+   * Partitions of mail.classified this process works on at once (order holds within each; appends
+   * to one mailbox are serialised by its row lock whatever the partition). All 12 by default.
+   */
+  POSTLINE_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(12),
+  /**
+   * Handled events' offsets are committed together at most this often (one request for every
+   * partition) rather than one commit per event; 0 commits each event. Every step of delivery is
+   * idempotent, so a crash only hands up to this much work over again.
+   */
+  POSTLINE_DELIVERY_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
+  /**
+   * How long a recipient resolution that leads somewhere is reused (see ResolutionCache); 0 asks
+   * the directory for every event.
+   */
+  POSTLINE_DELIVERY_RECIPIENT_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   /** How often the blob collector runs in this process; 0 turns it off. */
   POSTLINE_BLOB_GC_INTERVAL_SECONDS: seconds(600),
   /** How long a blob stays unreferenced before it is deleted (covers redelivered events and quarantine releases in flight). */
@@ -30,12 +45,14 @@ export const deliveryService: ServiceModule = {
   async start(ctx) {
     const settings = parseConfig(deliverySchema, ctx.env);
     const metrics = deliveryMetrics(ctx.registry);
-    const deps = { db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics };
+    const resolutions = new ResolutionCache(settings.POSTLINE_DELIVERY_RECIPIENT_CACHE_MS);
+    const deps = { db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics, resolutions };
 
     const consumer: Consumer = await ctx.bus.consume({
       groupId: DELIVERY_GROUP,
       topics: [Topics.mailClassified],
       partitionsConcurrently: settings.POSTLINE_DELIVERY_CONCURRENCY,
+      commitIntervalMs: settings.POSTLINE_DELIVERY_COMMIT_INTERVAL_MS,
       handler: eventHandler(
         mailClassified,
         (event) => handleClassified(deps, event),

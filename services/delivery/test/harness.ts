@@ -114,7 +114,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
           [Topics.mailClassified],
         );
         return r.rows[0]!.pending === 0;
-      }, "delivery to consume every mail.classified record");
+      }, "delivery to consume every mail.classified record", 30_000); // PGlite on a busy machine is slow
     },
     async outcome(outcome) {
       const metric = await registry.getSingleMetric("postline_delivery_deliveries_total")!.get();

@@ -36,3 +36,44 @@ export async function checkRecipient(db: Queryable, address: string): Promise<Sm
     }
   }
 }
+
+/**
+ * RCPT decisions that accepted an address, reused for `ttlMs` (0: every RCPT asks the directory).
+ * A sender usually delivers many messages to the same few recipients; each check costs several
+ * directory queries. Only acceptances are kept: a refusal (unknown user, over quota, disabled) is
+ * looked up every time, so an account created or a mailbox emptied is accepted at once, while an
+ * account disabled or filled up may still be accepted for up to `ttlMs` (delivery re-resolves every
+ * recipient and stores over quota anyway). Concurrent RCPTs for one address share the lookup.
+ */
+export class RecipientCache {
+  private readonly accepted = new Map<string, { expires: number; check: Promise<SmtpReply | null> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  check(db: Queryable, address: string): Promise<SmtpReply | null> {
+    if (this.ttlMs <= 0) return checkRecipient(db, address);
+    const key = address.toLowerCase();
+    const t = this.now();
+    const hit = this.accepted.get(key);
+    if (hit && hit.expires > t) return hit.check;
+    if (hit) this.accepted.delete(key);
+    const check = checkRecipient(db, address);
+    const entry = { expires: t + this.ttlMs, check };
+    this.accepted.set(key, entry);
+    if (this.accepted.size > this.maxEntries) this.accepted.delete(this.accepted.keys().next().value!);
+    // Refusals and failed lookups are not kept.
+    check.then(
+      (refusal) => {
+        if (refusal && this.accepted.get(key) === entry) this.accepted.delete(key);
+      },
+      () => {
+        if (this.accepted.get(key) === entry) this.accepted.delete(key);
+      },
+    );
+    return check;
+  }
+}

@@ -43,3 +43,28 @@ function isHostname(name: string): boolean {
   const n = name.replace(/\.$/, "");
   return n.length > 0 && n.length <= 253 && n.split(".").every((l) => LABEL.test(l));
 }
+
+/**
+ * Reuses each address's answer for `ttlMs` (0: no cache): a sending MTA opens many sessions from
+ * one address, and each would otherwise cost a PTR and a forward lookup before the greeting.
+ * Concurrent sessions from one address share the lookup in flight. No name (which is also what a
+ * timeout gives) is kept at most 10 s. At most `maxEntries` addresses are remembered (oldest first out).
+ */
+export function cachedReverseLookup(lookup: ReverseLookup, ttlMs: number, maxEntries = 10_000, now: () => number = Date.now): ReverseLookup {
+  if (ttlMs <= 0) return lookup;
+  const entries = new Map<string, { expires: number; name: Promise<string | undefined> }>();
+  return (ip) => {
+    const t = now();
+    const hit = entries.get(ip);
+    if (hit && hit.expires > t) return hit.name;
+    if (hit) entries.delete(ip);
+    const name = lookup(ip);
+    const entry = { expires: t + ttlMs, name };
+    entries.set(ip, entry);
+    void name.then((n) => {
+      if (n === undefined) entry.expires = Math.min(entry.expires, now() + 10_000);
+    });
+    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    return name;
+  };
+}

@@ -13,7 +13,7 @@ import type { MxMetrics } from "./metrics.ts";
 import type { Rejection, SessionPolicy } from "./policy.ts";
 import type { PregreetGate } from "./pregreet.ts";
 import { readProxyV2 } from "./proxy-v2.ts";
-import { checkRecipient } from "./recipients.ts";
+import type { RecipientCache } from "./recipients.ts";
 import { SmtpReply } from "./reply.ts";
 import type { ReverseLookup } from "./reverse-dns.ts";
 import type { MxSettings } from "./settings.ts";
@@ -28,6 +28,7 @@ export interface MxDeps {
   policy: SessionPolicy;
   pregreet: PregreetGate;
   reverseLookup: ReverseLookup | undefined;
+  recipients: RecipientCache;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -150,7 +151,7 @@ export class MxServer extends SMTPServer {
 
   override onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void {
     const c = this.connectionOf(session);
-    checkRecipient(this.deps.db, address.address).then(
+    this.deps.recipients.check(this.deps.db, address.address).then(
       (refusal) => {
         this.metrics.recipients.inc({ result: refusal?.reason ?? "accepted" });
         if (refusal) c.log.info({ rcpt: address.address, reason: refusal.reason }, "recipient refused");

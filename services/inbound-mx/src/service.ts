@@ -1,11 +1,12 @@
 import type { SMTPServerOptions } from "smtp-server";
-import { antispamSchema, createDnsResolver, createSessionPolicy } from "@postline/antispam";
+import { antispamSchema, cachedResolver, createDnsResolver, createSessionPolicy } from "@postline/antispam";
 import { parseConfig, type Env } from "@postline/config";
 import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
 import { mxMetrics } from "./metrics.ts";
 import type { SessionPolicy } from "./policy.ts";
 import { PregreetGate } from "./pregreet.ts";
-import { forwardConfirmedReverse } from "./reverse-dns.ts";
+import { RecipientCache } from "./recipients.ts";
+import { cachedReverseLookup, forwardConfirmedReverse } from "./reverse-dns.ts";
 import { MxServer } from "./server.ts";
 import { parseMxSettings, type MxSettings } from "./settings.ts";
 import { CertificateWatcher, certificateFor, fingerprint256 } from "@postline/tls";
@@ -73,7 +74,10 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
     metrics,
     policy: options.policy ?? sessionPolicy(ctx.env, settings, dnsServers),
     pregreet: new PregreetGate(settings.POSTLINE_MX_GREET_DELAY_MS, settings.POSTLINE_MX_GREET_PASS_TTL_MS),
-    reverseLookup: settings.POSTLINE_MX_REVERSE_DNS ? forwardConfirmedReverse({ servers: dnsServers, timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS }) : undefined,
+    reverseLookup: settings.POSTLINE_MX_REVERSE_DNS
+      ? cachedReverseLookup(forwardConfirmedReverse({ servers: dnsServers, timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS }), dns.POSTLINE_DNS_CACHE_SECONDS * 1000)
+      : undefined,
+    recipients: new RecipientCache(settings.POSTLINE_MX_RECIPIENT_CACHE_MS),
   });
 
   let watcher: CertificateWatcher | undefined;
@@ -120,9 +124,12 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
  */
 function sessionPolicy(env: Env, settings: MxSettings, dnsServers: string[] | undefined): SessionPolicy {
   const s = parseConfig(antispamSchema, env);
+  // Every message from one sender repeats the same SPF/DMARC (and DNSBL) lookups: reuse the answers
+  // for POSTLINE_DNS_CACHE_SECONDS, as the spam filter does.
+  const resolver = createDnsResolver(dnsServers, { timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS, tries: 1 });
   return createSessionPolicy({
     dnsblZones: s.POSTLINE_DNSBL_ZONES,
-    resolver: createDnsResolver(dnsServers, { timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS, tries: 1 }),
+    resolver: s.POSTLINE_DNS_CACHE_SECONDS > 0 ? cachedResolver(resolver, { ttlMs: s.POSTLINE_DNS_CACHE_SECONDS * 1000 }) : resolver,
     rejectDnsblAtConnect: s.POSTLINE_SESSION_REJECT_DNSBL,
     rejectSpfFailDmarcReject: s.POSTLINE_SESSION_REJECT_SPF_DMARC,
     hostname: settings.POSTLINE_HOSTNAME,

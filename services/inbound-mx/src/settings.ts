@@ -36,6 +36,11 @@ export const mxSchema = z.object({
   POSTLINE_MX_GREET_DELAY_MS: ms(1000),
   /** How long an address that passed the pregreet test is greeted without the wait. */
   POSTLINE_MX_GREET_PASS_TTL_MS: ms(24 * 3600_000),
+  /**
+   * How long a RCPT address that was accepted is accepted again without asking the directory; 0
+   * asks every time. Refusals are never cached (see RecipientCache).
+   */
+  POSTLINE_MX_RECIPIENT_CACHE_MS: ms(5000),
   /** Forward-confirmed reverse DNS of the client at connect (the event's client.hostname). */
   POSTLINE_MX_REVERSE_DNS: field.bool(true),
   POSTLINE_MX_DNS_TIMEOUT_MS: ms(2000),

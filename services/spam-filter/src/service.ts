@@ -38,6 +38,7 @@ export const spamFilterService: ServiceModule = {
       groupId: CONSUMER_GROUP,
       topics: [Topics.mailReceived, Topics.mailSubmitted],
       partitionsConcurrently: settings.POSTLINE_SPAM_CONCURRENCY,
+      commitIntervalMs: settings.POSTLINE_SPAM_COMMIT_INTERVAL_MS,
       handler: eventHandler(
         mailAccepted,
         (event, message) => classify(event, message),

@@ -115,6 +115,7 @@ export class KafkaBus implements Bus {
       handler: options.handler,
       fromBeginning: options.fromBeginning ?? true,
       concurrency: Math.max(1, options.partitionsConcurrently ?? 1),
+      commitIntervalMs: Math.max(0, options.commitIntervalMs ?? 0),
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeoutMs: this.options.rebalanceTimeoutMs ?? 15_000,

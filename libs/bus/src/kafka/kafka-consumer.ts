@@ -11,6 +11,8 @@ export interface KafkaConsumerOptions {
   handler: Handler;
   fromBeginning: boolean;
   concurrency: number;
+  /** 0: commit each record before the next; otherwise group commit at most this often (ConsumeOptions). */
+  commitIntervalMs: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
@@ -36,6 +38,11 @@ export class KafkaConsumer implements Consumer {
   /** Failed attempts of the record a partition is stuck at. */
   private readonly failures = new Map<string, { offset: string; attempts: number }>();
   private stopped: Promise<void> | null = null;
+  private stopping = false;
+  /** Group commit: the next offset to commit per "topic|partition", handled but not yet committed. */
+  private readonly uncommitted = new Map<string, string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: KafkaConsumerOptions) {
     this.consumer = o.kafka.consumer({
@@ -52,9 +59,15 @@ export class KafkaConsumer implements Consumer {
       // A consumer restarted by kafkajs after a crash has forgotten its paused partitions.
       if (this.userPaused) this.applyPause();
     });
-    this.consumer.on(REBALANCING, () => (this.current = {}));
+    this.consumer.on(REBALANCING, () => {
+      this.current = {};
+      // Offsets of partitions that may move can no longer be committed by us; the new owner handles
+      // those records again (group commit is only for idempotent handlers).
+      this.uncommitted.clear();
+    });
     this.consumer.on(CRASH, (e) => {
       this.current = {};
+      this.uncommitted.clear();
       this.o.logger.error({ ...errorFields(e.payload.error), groupId: o.groupId, restart: e.payload.restart }, "kafka consumer crashed");
     });
     this.consumer.on(STOP, () => (this.current = {}));
@@ -73,8 +86,11 @@ export class KafkaConsumer implements Consumer {
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      this.stopping = true;
       for (const t of this.backingOff.values()) clearTimeout(t);
       this.backingOff.clear();
+      // Commits what was handled; batches still running commit their own rest as they end.
+      await this.flush();
       try {
         await this.consumer.disconnect();
       } finally {
@@ -128,12 +144,48 @@ export class KafkaConsumer implements Consumer {
       }
       this.failures.delete(key);
       resolveOffset(message.offset);
-      // Straight to the coordinator (consumer.commitOffsets would be skipped while stopping).
-      await commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition, offset: (BigInt(message.offset) + 1n).toString() }] }],
-      });
+      const next = (BigInt(message.offset) + 1n).toString();
+      if (this.o.commitIntervalMs > 0 && !this.stopping) {
+        this.uncommitted.set(key, next);
+        this.scheduleFlush();
+      } else {
+        this.uncommitted.delete(key);
+        // Straight to the coordinator (consumer.commitOffsets would be skipped while stopping).
+        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      }
       await heartbeat();
     }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.o.commitIntervalMs);
+  }
+
+  /** Commits every handled offset not yet committed, for all partitions in one request. */
+  private flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushing = this.flushing.then(async () => {
+      if (this.uncommitted.size === 0) return;
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const [key, offset] of this.uncommitted) {
+        const { topic, partitions } = splitKey(key);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition: partitions[0]!, offset }]);
+      }
+      const taken = new Map(this.uncommitted);
+      this.uncommitted.clear();
+      try {
+        await this.consumer.commitOffsets([...byTopic].flatMap(([topic, ps]) => ps.map((p) => ({ topic, ...p }))));
+      } catch (err) {
+        // A rebalance or a lost coordinator: those records are handled again by whoever owns them next.
+        this.o.logger.warn({ ...errorFields(err), groupId: this.o.groupId, partitions: taken.size }, "kafka consumer: group commit failed; the records will be handled again");
+      }
+    });
+    return this.flushing;
   }
 
   private backOff(key: string, topic: string, partition: number, offset: string, err: unknown): void {

@@ -4,7 +4,7 @@ import { Topics } from "@postline/bus";
 import type { Db } from "@postline/db";
 import type { ResolvedAccount } from "@postline/directory";
 import { mailboxChanged, publishEvent, type MailClassified } from "@postline/events";
-import { appendMessage, findMailboxByName, findMailboxBySpecialUse, type MailboxRef } from "@postline/mailstore";
+import { appendMessage, type MailboxRef } from "@postline/mailstore";
 import type { Logger } from "@postline/telemetry";
 import { recordDeliveries } from "../deliveries.ts";
 import type { DeliveryMetrics } from "../metrics.ts";
@@ -31,14 +31,13 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
   const stored = await putStoredMessage(blobs, event);
 
   for (const account of accounts) {
-    const mailbox = await targetMailbox(db, account.id, junk);
+    const { mailbox, overQuota } = await target(db, account.id, junk, stored.size);
     if (!mailbox) {
       log.error({ recipient: account.address }, "account has no INBOX: not delivered");
       await recordDeliveries(db, event.id, event.envelope.mailFrom, [{ recipient: account.address, status: "deferred", lastError: "no INBOX" }]);
       metrics.deliveries.inc({ outcome: "failed" });
       continue;
     }
-    const overQuota = await wouldExceedQuota(db, account.id, stored.size);
     const r = await appendMessage(db, {
       accountId: account.id,
       mailboxId: mailbox.id,
@@ -77,23 +76,30 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
   }
 }
 
-async function targetMailbox(db: Db, accountId: number, junk: boolean): Promise<MailboxRef | null> {
-  if (junk) {
-    const j = await findMailboxBySpecialUse(db, accountId, "\\Junk");
-    if (j) return j;
-  }
-  return findMailboxByName(db, accountId, "INBOX");
-}
-
 /**
+ * Where the copy goes, and whether it takes the account over its quota, in one query: the oldest
+ * `\Junk` mailbox for a junk verdict when there is one, else INBOX (matched case-insensitively), as
+ * findMailboxBySpecialUse / findMailboxByName would pick them.
+ *
  * Over quota at delivery time the message is still stored: it was accepted at RCPT (which refuses
  * accounts already over quota with 452), a bounce now would go to a possibly forged sender, and
  * holding it back would stall its partition. The overrun is logged and counted; the next RCPT refuses.
  */
-async function wouldExceedQuota(db: Db, accountId: number, size: number): Promise<boolean> {
-  const r = await db.query<{ over: boolean }>(
-    "SELECT quota_bytes IS NOT NULL AND used_bytes + $2 > quota_bytes AS over FROM accounts WHERE id = $1",
-    [accountId, size],
+async function target(db: Db, accountId: number, junk: boolean, size: number): Promise<{ mailbox: MailboxRef | null; overQuota: boolean }> {
+  const r = await db.query<{ over: boolean; id: number | null; name: string | null; special_use: string | null }>(
+    `SELECT a.quota_bytes IS NOT NULL AND a.used_bytes + $2 > a.quota_bytes AS over, mb.id, mb.name, mb.special_use
+       FROM accounts a
+       LEFT JOIN LATERAL (
+         SELECT id, name, special_use FROM mailboxes
+          WHERE account_id = a.id AND (($3::boolean AND special_use = $4) OR upper(name) = 'INBOX')
+          ORDER BY ($3::boolean AND special_use IS NOT DISTINCT FROM $4) DESC, id
+          LIMIT 1
+       ) mb ON true
+      WHERE a.id = $1`,
+    [accountId, size, junk, "\\Junk"],
   );
-  return r.rows[0]?.over ?? false;
+  const row = r.rows[0];
+  if (!row) return { mailbox: null, overQuota: false };
+  const mailbox = row.id === null ? null : { id: row.id, accountId, name: row.name!, specialUse: row.special_use };
+  return { mailbox, overQuota: row.over ?? false };
 }
