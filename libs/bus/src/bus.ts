@@ -41,6 +41,13 @@ export interface ConsumeOptions {
    * one is handed over.
    */
   commitIntervalMs?: number;
+  /**
+   * A listener rather than a worker: it starts at the newest record, commits nothing and leaves no
+   * position behind when it stops, so a new listener under the same group id starts afresh. For a
+   * group of one that every process runs for itself (fan-out: waking IDLE sessions on each IMAP
+   * process); records produced while no listener runs are never seen. Implies fromBeginning: false.
+   */
+  ephemeral?: boolean;
 }
 
 /** A running member of a consumer group. */

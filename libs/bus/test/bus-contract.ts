@@ -194,6 +194,31 @@ export function busContract(h: BusHarness): void {
       assert.deepEqual(c.values(), ["new"]);
     });
 
+    test("ephemeral: a listener starts at the newest record and leaves no position behind", async () => {
+      const bus = await h.open();
+      const { topic, groupId } = names();
+      await bus.createTopics([{ name: topic, partitions: 1 }]);
+      await bus.produce(topic, [{ key: "k", value: "before" }]);
+      const first = collector();
+      const l1 = await bus.consume({ groupId, topics: [topic], handler: first.handler, ephemeral: true });
+      await waitUntil(() => (l1.assignment()[topic]?.length ?? 0) === 1, "assigned");
+      await sleep(500);
+      await bus.produce(topic, [{ key: "k", value: "while listening" }]);
+      await waitUntil(() => first.got.length === 1, "the new record arrives");
+      await l1.stop();
+      // A committing group would resume here and get this record; a listener never will.
+      await bus.produce(topic, [{ key: "k", value: "while away" }]);
+      const second = collector();
+      const l2 = await bus.consume({ groupId, topics: [topic], handler: second.handler, ephemeral: true });
+      await waitUntil(() => (l2.assignment()[topic]?.length ?? 0) === 1, "assigned again");
+      await sleep(500);
+      await bus.produce(topic, [{ key: "k", value: "after" }]);
+      await waitUntil(() => second.got.length === 1, "the newest record arrives");
+      await sleep(200);
+      assert.deepEqual(first.values(), ["while listening"]);
+      assert.deepEqual(second.values(), ["after"]);
+    });
+
     test("stop() lets the handler in flight finish and commits it", async () => {
       const bus = await h.open();
       const { topic, groupId } = names();

@@ -14,6 +14,8 @@ export interface EmbeddedConsumerOptions {
   topics: string[];
   handler: Handler;
   fromBeginning: boolean;
+  /** Positions only in memory (ConsumeOptions.ephemeral): nothing in bus_group_offsets, so trim() is not held back. */
+  ephemeral: boolean;
   concurrency: number;
   pollIntervalMs: number;
   sessionTimeoutMs: number;
@@ -263,17 +265,14 @@ export class EmbeddedConsumer implements Consumer {
   /** The committed position, or (first time for this group) the earliest or the latest record. */
   private async startingPosition(topic: string, partition: number): Promise<number> {
     const { db, groupId } = this.o;
+    if (this.o.ephemeral) return this.partitionEnd(topic, partition);
     const committed = await db.query<{ next_offset: number }>(
       "SELECT next_offset FROM bus_group_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3",
       [groupId, topic, partition],
     );
     if (committed.rows[0]) return Number(committed.rows[0].next_offset);
     if (this.o.fromBeginning) return 0;
-    const end = await db.query<{ next_offset: number }>(
-      "SELECT next_offset FROM bus_partitions WHERE topic = $1 AND partition = $2",
-      [topic, partition],
-    );
-    const position = Number(end.rows[0]?.next_offset ?? 0);
+    const position = await this.partitionEnd(topic, partition);
     // Fix the starting point, so a partition moving to another member before anything was
     // consumed does not skip the records produced meanwhile.
     await db.query(
@@ -282,6 +281,14 @@ export class EmbeddedConsumer implements Consumer {
       [groupId, topic, partition, position],
     );
     return position;
+  }
+
+  private async partitionEnd(topic: string, partition: number): Promise<number> {
+    const end = await this.o.db.query<{ next_offset: number }>("SELECT next_offset FROM bus_partitions WHERE topic = $1 AND partition = $2", [
+      topic,
+      partition,
+    ]);
+    return Number(end.rows[0]?.next_offset ?? 0);
   }
 
   /** Starts a batch on every owned partition that has records, within the concurrency limit. */
@@ -378,6 +385,7 @@ export class EmbeddedConsumer implements Consumer {
 
   /** Commits `nextOffset` if this member still holds the partition's claim; false if it does not. */
   private async commit(p: OwnedPartition, nextOffset: number): Promise<boolean> {
+    if (this.o.ephemeral) return true;
     const r = await this.o.db.query(
       `INSERT INTO bus_group_offsets (group_id, topic, partition, next_offset, committed_at)
        SELECT $1, $2, $3, $4, now()

@@ -13,6 +13,8 @@ export interface KafkaConsumerOptions {
   concurrency: number;
   /** 0: commit each record before the next; otherwise group commit at most this often (ConsumeOptions). */
   commitIntervalMs: number;
+  /** Commit nothing (ConsumeOptions.ephemeral): a group without offsets vanishes when its member leaves. */
+  ephemeral: boolean;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
@@ -145,7 +147,9 @@ export class KafkaConsumer implements Consumer {
       this.failures.delete(key);
       resolveOffset(message.offset);
       const next = (BigInt(message.offset) + 1n).toString();
-      if (this.o.commitIntervalMs > 0 && !this.stopping) {
+      if (this.o.ephemeral) {
+        // resolveOffset alone keeps our place for the next fetch
+      } else if (this.o.commitIntervalMs > 0 && !this.stopping) {
         this.uncommitted.set(key, next);
         this.scheduleFlush();
       } else {

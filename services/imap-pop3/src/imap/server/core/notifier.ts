@@ -7,8 +7,10 @@ import type { ChangeNotifier, MailboxChange } from "./op.ts";
 
 /**
  * `mailbox.changed` for the sessions of this process. Every process must see every change, so each
- * one consumes in a consumer group of its own (`imap-<host>-<pid>-<random>`), starting at the newest
- * record: a change made before the process started is not news to anybody it serves.
+ * one listens in a consumer group of its own (`imap-<host>-<pid>-<random>`), ephemeral: starting at
+ * the newest record (a change made before the process started is not news to anybody it serves) and
+ * committing nothing, so a stopped or killed process leaves no group position behind (no lag to
+ * alert on in Kafka, nothing that holds back the embedded bus's trim).
  *
  * Our own changes wake local watchers at once and go to the bus for the other processes (delivery
  * publishes there too). They come back to us through the bus as well; a second wake-up only costs
@@ -28,7 +30,7 @@ export class BusChangeNotifier implements ChangeNotifier {
     this.consumer = await this.bus.consume({
       groupId: this.groupId,
       topics: [Topics.mailboxChanged],
-      fromBeginning: false,
+      ephemeral: true,
       partitionsConcurrently: 64,
       handler: async (message) => {
         let event;
