@@ -3,6 +3,7 @@ import type { RunningService, ServiceContext, ServiceModule } from "@postline/pl
 import { CertificateWatcher, certificateFor, fingerprint256, type KeyPair } from "@postline/tls";
 import { createAuthenticator, type Authenticator } from "./auth/index.ts";
 import { BusChangeNotifier } from "./imap/server/core/notifier.ts";
+import { blobCache } from "./imap/server/fetch/blob-cache.ts";
 import { ImapServer } from "./imap/server/listener.ts";
 import { imapMetrics } from "./metrics.ts";
 import { startPop3Listeners } from "./pop3/index.ts";
@@ -24,6 +25,7 @@ const secureContext = (pair: KeyPair): SecureContext => createSecureContext({ ke
 
 export async function startImapPop3(ctx: ServiceContext, options: ImapPop3Options = {}): Promise<RunningService> {
   const settings = parseImapSettings(ctx.env, ctx.config);
+  blobCache.resize(settings.POSTLINE_IMAP_BLOB_CACHE_MB * 1024 * 1024);
   const logger = ctx.logger;
   const metrics = imapMetrics(ctx.registry);
   const cert = await certificateFor(

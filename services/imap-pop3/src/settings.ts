@@ -45,6 +45,8 @@ export const imapSchema = z.object({
   POSTLINE_IMAP_IDLE_MAX_MS: ms(29 * 60_000).refine((v) => v > 0, "must be positive"),
   /** An IDLE session re-reads its mailbox this often even without a notification (safety net if the bus is slow). */
   POSTLINE_IMAP_IDLE_POLL_MS: ms(30_000).refine((v) => v > 0, "must be positive"),
+  /** Memory for whole small messages (≤ 256 KiB) shared by the sessions, so repeated body fetches skip the blob store; 0 turns it off. */
+  POSTLINE_IMAP_BLOB_CACHE_MB: z.coerce.number({ message: "must be a number of MiB" }).int("must be a whole number").min(0, "must be 0 or more").default(32),
   /** BAD replies after which a session is closed. */
   POSTLINE_IMAP_MAX_BAD_COMMANDS: field.positiveInt(20),
   /** Failed authentications after which a session is closed. */

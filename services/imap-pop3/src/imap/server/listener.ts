@@ -85,6 +85,8 @@ export class ImapServer {
 
   private async serve(raw: Socket, ip: string, implicitTls: boolean): Promise<void> {
     const { metrics, logger } = this.deps;
+    // Responses are written whole (one write per command, see ImapSession): nothing to gain from Nagle's delay.
+    raw.setNoDelay(true);
     let socket: Socket = raw;
     if (implicitTls) {
       const secure = new TLSSocket(raw, { isServer: true, secureContext: this.deps.tls.current() });

@@ -48,6 +48,14 @@ const READ_HIGH_WATER = 256 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Headroom of one command over its literals (the lines around an APPEND literal). */
 const COMMAND_OVERHEAD = 64 * 1024;
+/** Output held back during a command is written once it reaches this many octets (and at the command's end). */
+const BATCH_FLUSH = 64 * 1024;
+/**
+ * Commands after which the selected mailbox is always read from the store: the ones clients use to
+ * poll for news. After other commands the view reads the store only when a change was notified (or
+ * its last look is older than MailboxView's bound).
+ */
+const FRESH_SYNC = new Set<Command["name"]>(["NOOP", "CHECK"]);
 
 class ConnectionClosed extends Error {
   constructor() {
@@ -96,6 +104,14 @@ export class ImapSession implements SessionContext {
   /** A body stream failed after its literal prefix went out: the client's parser is out of step; only closing helps. */
   private outputBroken = false;
   private badCommands = 0;
+  /**
+   * While a command runs its output is gathered here and written with one socket write (writev) at
+   * its end, or when it grows past BATCH_FLUSH, instead of one write (one syscall, one TLS record)
+   * per piece. Anything that waits for the client flushes first.
+   */
+  private batching = false;
+  private batch: Array<string | Buffer> = [];
+  private batchBytes = 0;
   private authFailures = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer) => this.received(chunk);
@@ -204,6 +220,7 @@ export class ImapSession implements SessionContext {
     const started = performance.now();
     let result: TaggedResult | null;
     let keepGoing = true;
+    this.batching = true;
     try {
       const refused = this.stateCheck(command);
       if (refused) result = refused;
@@ -212,6 +229,7 @@ export class ImapSession implements SessionContext {
           case "LOGOUT":
             this.write("* BYE Postline IMAP logging out\r\n");
             this.write(`${tag} OK LOGOUT completed\r\n`);
+            this.flush();
             this.state = "logout";
             result = null;
             keepGoing = false;
@@ -237,7 +255,7 @@ export class ImapSession implements SessionContext {
       }
       if (result && result.status !== "BAD" && this.selected && !this.closed) {
         const noExpunges = (command.name === "FETCH" || command.name === "STORE" || command.name === "SEARCH") && !command.uid;
-        await this.selected.sync(this.out, { expunges: !noExpunges });
+        await this.selected.sync(this.out, { expunges: !noExpunges, ifChanged: !FRESH_SYNC.has(command.name) });
       }
     } catch (err) {
       if (err instanceof ConnectionClosed || this.closed) throw new ConnectionClosed();
@@ -251,6 +269,7 @@ export class ImapSession implements SessionContext {
     if (this.closed) throw new ConnectionClosed();
     if (result) {
       this.write(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ""} ${result.text}\r\n`);
+      this.flush();
       this.deps.metrics.commands.inc({ command: label, status: result.status });
       this.deps.metrics.commandSeconds.observe({ command: label }, (performance.now() - started) / 1000);
       if (result.status === "BAD" && this.countBad()) return false;
@@ -286,6 +305,7 @@ export class ImapSession implements SessionContext {
 
   private async startTls(tag: string): Promise<TaggedResult | null> {
     this.write(`${tag} OK Begin TLS negotiation now\r\n`);
+    this.flush();
     const raw = this.socket;
     this.detach();
     // Anything the client sent after STARTTLS and before the handshake is discarded (injection defence).
@@ -434,6 +454,9 @@ export class ImapSession implements SessionContext {
   /** Awaits client input with reading resumed; shutdown may close the session meanwhile. */
   private async read<T>(call: () => Promise<T>): Promise<T> {
     if (this.closed) throw new ConnectionClosed();
+    // The client answers what it has seen: everything held back goes out, and output is direct until the next command.
+    this.flush();
+    this.batching = false;
     this.waitingForClient = true;
     // The clock for the client's silence starts now, with the limit of the current state.
     this.armTimer();
@@ -467,14 +490,41 @@ export class ImapSession implements SessionContext {
 
   private write(chunk: string | Buffer): void {
     if (this.closed || this.socket.destroyed) return;
-    this.socket.write(chunk);
+    if (!this.batching) {
+      this.socket.write(chunk);
+      return;
+    }
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+    if (this.batchBytes >= BATCH_FLUSH) this.flush();
+  }
+
+  /** Writes the held-back output: one write, or a corked series (one writev). */
+  private flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.batchBytes = 0;
+    const socket = this.socket;
+    if (this.closed || socket.destroyed) return;
+    if (batch.length === 1) {
+      socket.write(batch[0]!);
+      return;
+    }
+    socket.cork();
+    for (const chunk of batch) socket.write(chunk);
+    socket.uncork();
   }
 
   private async stream(body: Readable): Promise<void> {
     try {
       for await (const chunk of body) {
         if (this.closed || this.socket.destroyed) throw new ConnectionClosed();
-        if (!this.socket.write(chunk as Buffer)) await this.drained();
+        this.write(chunk as Buffer);
+        if (this.socket.writableNeedDrain) {
+          this.flush();
+          await this.drained();
+        }
       }
     } catch (err) {
       if (!(err instanceof ConnectionClosed)) this.outputBroken = true;
@@ -502,6 +552,7 @@ export class ImapSession implements SessionContext {
 
   private bye(text: string): void {
     this.write(`* BYE ${text}\r\n`);
+    this.flush();
   }
 
   /** Counts a BAD reply; true (after BYE) when the session had too many. */
@@ -520,6 +571,9 @@ export class ImapSession implements SessionContext {
 
   private close(): void {
     if (this.closed) return;
+    // What the last command wrote (e.g. LOGOUT's BYE and OK) goes out before the end.
+    this.flush();
+    this.batching = false;
     this.closed = true;
     this.state = "logout";
     clearTimeout(this.idleTimer);

@@ -4,8 +4,11 @@
  * modseq the view has caught up with.
  *
  * - Loading is one statement (core/messages.ts loadSnapshot); `sync` is one statement over
- *   `(mailbox_id, modseq)` for live messages and tombstones, so an idle NOOP or the sync after every
- *   FETCH costs one indexed query.
+ *   `(mailbox_id, modseq)` for live messages and tombstones. The sync after an ordinary command
+ *   (`ifChanged`) skips that statement when the notifier reported no change to the mailbox since the
+ *   last read and that read is under MAX_UNREAD_MS old: every change is announced (locally at once,
+ *   from other processes through the bus), and the age bound covers a lost or late bus record. NOOP,
+ *   CHECK and IDLE always read.
  * - Expunges seen while `expunges: false` (during FETCH, STORE, SEARCH) stay pending: the message
  *   keeps its sequence number until a command that allows EXPUNGE responses runs.
  * - \Recent (rev1) is per session: a message is recent in this view when it arrived after the view
@@ -18,7 +21,15 @@
 import type { SequenceSet } from "../../protocol/types.ts";
 import { compactSet, flagList } from "../../protocol/encode.ts";
 import type { ResponseSink, SelectedMailbox, SessionContext } from "./op.ts";
-import { changesSince, loadSnapshot, type ViewEntry } from "./messages.ts";
+import { performance } from "node:perf_hooks";
+import { changesSince, loadSnapshot, type ChangeRow, type ViewEntry } from "./messages.ts";
+
+/**
+ * The longest a session's view goes without reading the store while commands keep coming, even when
+ * no change was notified (a bus record lost or slow). RFC 9051 lets a server report changes at any
+ * later command that allows it.
+ */
+const MAX_UNREAD_MS = 1000;
 
 /** A sequence number beyond EXISTS (or 0): the op answers `BAD invalid sequence number`. */
 export class InvalidSequence extends Error {
@@ -50,6 +61,10 @@ export class MailboxView implements SelectedMailbox {
   private readonly listeners = new Set<() => void>();
   private readonly unwatch: () => void;
   private syncing: Promise<void> = Promise.resolve();
+  /** A change was notified since the last read of the store (true at first: the watch began after the snapshot). */
+  private changed = true;
+  /** performance.now() when the last read of the store began. */
+  private readAt = 0;
   /** Set by ops when the client used a UID command; informational (UID is always sent). */
   usedUid = false;
 
@@ -69,6 +84,7 @@ export class MailboxView implements SelectedMailbox {
     this.uids = snapshot.messages.map((m) => m.uid);
     this.entries = new Map(snapshot.messages.map((m) => [m.uid, m]));
     this.unwatch = ctx.notifier.watch(mb.id, () => {
+      this.changed = true;
       for (const l of this.listeners) l();
     });
   }
@@ -162,10 +178,14 @@ export class MailboxView implements SelectedMailbox {
     return [...out].sort((x, y) => x - y);
   }
 
-  /** Whether a UID lies in a UID set taken literally (for VANISHED of UIDs no longer in the view). */
-  inUidSet(set: SequenceSet, uid: number): boolean {
+  /**
+   * Whether a UID lies in a UID set taken literally (for VANISHED of UIDs no longer in the view).
+   * `*` is at least the largest UID in the view; VANISHED passes the UIDs expunged too (as Dovecot,
+   * `*` then reaches UIDNEXT-1, so `1:*` covers an expunged highest UID).
+   */
+  inUidSet(set: SequenceSet, uid: number, highestAssigned = 0): boolean {
     if (set.kind === "saved") return this.ctx.savedSearch.includes(uid);
-    const star = Math.max(this.maxUid, 1);
+    const star = Math.max(this.maxUid, highestAssigned, 1);
     return set.ranges.some((r) => {
       const a = r.from === "*" ? star : r.from;
       const b = r.to === "*" ? star : r.to;
@@ -210,14 +230,29 @@ export class MailboxView implements SelectedMailbox {
     this.removeUids(present);
   }
 
-  sync(out: ResponseSink, options: { expunges: boolean }): Promise<void> {
+  sync(out: ResponseSink, options: { expunges: boolean; ifChanged?: boolean }): Promise<void> {
     const run = this.syncing.then(() => this.doSync(out, options));
     this.syncing = run.catch(() => undefined);
     return run;
   }
 
-  private async doSync(out: ResponseSink, options: { expunges: boolean }): Promise<void> {
-    const rows = await changesSince(this.ctx.db, this.mailboxId, this.knownModseq);
+  private async doSync(out: ResponseSink, options: { expunges: boolean; ifChanged?: boolean }): Promise<void> {
+    const now = performance.now();
+    if (options.ifChanged && !this.changed && now - this.readAt < MAX_UNREAD_MS) {
+      // Nothing new to read, but expunges held back during FETCH/STORE/SEARCH may be due now.
+      if (options.expunges && this.pendingExpunges.size > 0) this.writeUpdates(out, options, [], []);
+      return;
+    }
+    // Cleared before the read: a change notified while it runs is read next time.
+    this.changed = false;
+    this.readAt = now;
+    let rows: ChangeRow[];
+    try {
+      rows = await changesSince(this.ctx.db, this.mailboxId, this.knownModseq);
+    } catch (err) {
+      this.changed = true;
+      throw err;
+    }
     const modseqOn = this.ctx.enabled.has("CONDSTORE") || this.ctx.enabled.has("QRESYNC");
     let max = this.knownModseq;
     const arrived: ViewEntry[] = [];
@@ -245,7 +280,12 @@ export class MailboxView implements SelectedMailbox {
       }
     }
     this.knownModseq = max;
+    this.writeUpdates(out, options, changed, arrived);
+  }
 
+  /** Writes (and applies) due expunges, flag changes and new messages. */
+  private writeUpdates(out: ResponseSink, options: { expunges: boolean }, changed: ViewEntry[], arrived: ViewEntry[]): void {
+    const modseqOn = this.ctx.enabled.has("CONDSTORE") || this.ctx.enabled.has("QRESYNC");
     let text = "";
     if (options.expunges && this.pendingExpunges.size > 0) {
       const gone = [...this.pendingExpunges];

@@ -68,8 +68,11 @@ export interface SelectedMailbox {
    * Brings the view up to date with the store and writes what the client is owed: EXISTS, RECENT
    * (rev1), FETCH for changed flags, and EXPUNGE (or VANISHED with QRESYNC) when `expunges` is
    * true. RFC 9051 7.5.1 forbids EXPUNGE during FETCH, STORE and SEARCH: those pass false.
+   * `ifChanged`: the store may be left unread when no change to the mailbox was notified since the
+   * last look and that look is recent (the session's sync after ordinary commands); without it the
+   * store is always read.
    */
-  sync(out: ResponseSink, options: { expunges: boolean }): Promise<void>;
+  sync(out: ResponseSink, options: { expunges: boolean; ifChanged?: boolean }): Promise<void>;
   /** Stops watching for changes. */
   close(): void;
 }

@@ -1,16 +1,22 @@
 /**
  * FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY, RFC 7162 CHANGEDSINCE/VANISHED). The
- * metadata of the whole set is one query; bodies stream from the blob store. A non-peek body fetch
+ * metadata of the whole set is one query (none for a whole-message download of messages this process
+ * has listed before, fetch/meta-cache.ts); bodies come from the message cache or the blob store. A non-peek body fetch
  * in a read-write mailbox sets \Seen first (one transaction under the mailbox lock, one new modseq)
  * and the response carries the new FLAGS.
  */
+import { BlobNotFoundError } from "@postline/blobstore";
 import { compactSet } from "../../protocol/encode.ts";
 import type { FetchAttribute } from "../../protocol/types.ts";
 import { INVALID_SEQUENCE, InvalidSequence, NOT_SELECTED, selectedView, type MailboxView } from "../core/mailbox-view.ts";
 import { hasFlag, loadMeta, lockMailbox, nextModseq, vanishedSince, writeFlags, type MessageMeta } from "../core/messages.ts";
 import type { MailboxChange, Op, SessionContext } from "../core/op.ts";
 import { fillEnvelopes } from "../fetch/envelope-cache.ts";
+import { cachedMeta, rememberMeta, servedByMetaCache } from "../fetch/meta-cache.ts";
 import { CoalescingSink, columnsFor, renderFetch, UnknownCte } from "../fetch/render.ts";
+
+/** Messages rendered between two yields to the event loop. */
+const YIELD_EVERY = 200;
 
 export const fetchOp: Op<"FETCH"> = async (ctx, command, out) => {
   const view = selectedView(ctx);
@@ -34,14 +40,18 @@ export const fetchOp: Op<"FETCH"> = async (ctx, command, out) => {
   if (command.changedSince !== undefined && !attrs.some((a) => a.kind === "MODSEQ")) attrs = [...attrs, { kind: "MODSEQ" }];
 
   if (command.vanished && command.changedSince !== undefined) {
-    const gone = (await vanishedSince(ctx.db, view.mailboxId, command.changedSince)).filter(
-      (u) => view.seqOf(u) === undefined && view.inUidSet(command.set, u),
-    );
+    const expunged = await vanishedSince(ctx.db, view.mailboxId, command.changedSince);
+    const highest = expunged[expunged.length - 1] ?? 0;
+    const gone = expunged.filter((u) => view.seqOf(u) === undefined && view.inUidSet(command.set, u, highest));
     if (gone.length > 0) out.write(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`);
   }
 
   const live = uids.filter((u) => !view.isPendingExpunge(u));
-  const metas = await loadMeta(ctx.db, view.mailboxId, live, columnsFor(attrs), command.changedSince);
+  const columns = columnsFor(attrs);
+  // A download of whole messages already listed needs no query (fetch/meta-cache.ts).
+  const quick = command.changedSince === undefined && servedByMetaCache(attrs) ? cachedMeta(view.mailboxId, live, (u) => view.entry(u)) : null;
+  const metas = quick ?? (await loadMeta(ctx.db, view.mailboxId, live, columns, command.changedSince));
+  if (!quick) rememberMeta(view.mailboxId, metas);
   if (attrs.some((a) => a.kind === "ENVELOPE")) await fillEnvelopes(ctx.db, metas);
   const flagsChanged = setsSeen(attrs) && !view.readOnly ? await markSeen(ctx, view, metas) : undefined;
 
@@ -57,10 +67,21 @@ export const fetchOp: Op<"FETCH"> = async (ctx, command, out) => {
   };
   const sink = new CoalescingSink(out);
   try {
-    for (const m of metas) {
+    for (let i = 0; i < metas.length; i++) {
+      const m = metas[i]!;
       const seq = view.seqOf(m.uid);
       if (seq === undefined) continue;
-      await renderFetch(env, sink, seq, m, attrs);
+      try {
+        await renderFetch(env, sink, seq, m, attrs);
+      } catch (err) {
+        // Served from the cache, the message may have been expunged elsewhere and its blob deleted
+        // (nothing of its response is written before the blob is at hand): then it is not there.
+        if (quick && err instanceof BlobNotFoundError && (await loadMeta(ctx.db, view.mailboxId, [m.uid], columns)).length === 0) continue;
+        throw err;
+      }
+      // A long metadata FETCH (`1:*` of a big mailbox) renders without real waits: let the other
+      // sessions' commands in now and then, so they do not queue behind it.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } catch (err) {
     if (err instanceof UnknownCte) return { status: "NO", code: "UNKNOWN-CTE", text: `cannot decode ${err.encoding}` };
