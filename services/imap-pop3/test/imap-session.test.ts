@@ -36,6 +36,23 @@ describe("IMAP session", () => {
     }
   });
 
+  test("before login a large literal is refused without a continuation; after login APPEND takes one", async () => {
+    const { client } = await rawClient(server.ports.imap);
+    try {
+      client.write("big LOGIN {20000}\r\n");
+      assert.match((await client.readLine()) ?? "", /^big BAD \[TOOBIG\]/);
+      await client.startTls();
+      assert.match((await client.command(`LOGIN ${server.alice.address} "${server.alice.password}"`)).tagged, /OK/);
+      const message = `Subject: big\r\n\r\n${"x".repeat(20_000)}\r\n`;
+      client.write(`ap APPEND INBOX {${Buffer.byteLength(message)}}\r\n`);
+      assert.match((await client.readLine()) ?? "", /^\+ /);
+      client.write(`${message}\r\n`);
+      assert.match((await client.readTagged("ap")).tagged, /^ap OK \[APPENDUID/);
+    } finally {
+      client.close();
+    }
+  });
+
   test("after STARTTLS: AUTH=PLAIN, no STARTTLS; after login the full list", async () => {
     const { client } = await rawClient(server.ports.imap);
     try {

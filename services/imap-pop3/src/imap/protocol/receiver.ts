@@ -62,6 +62,12 @@ export class CommandReceiver {
 
   constructor(private readonly options: ReceiverOptions) {}
 
+  /** New literal and command limits, for the commands not yet received (e.g. raised after login). */
+  setLimits(limits: Pick<ReceiverOptions, "maxLiteralSize" | "maxCommandSize">): void {
+    this.options.maxLiteralSize = limits.maxLiteralSize;
+    this.options.maxCommandSize = limits.maxCommandSize;
+  }
+
   /** Bytes received and not yet taken by next()/nextLine(). */
   get buffered(): number {
     return this.queue.length;

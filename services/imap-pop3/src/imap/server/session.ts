@@ -48,6 +48,8 @@ const READ_HIGH_WATER = 256 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Headroom of one command over its literals (the lines around an APPEND literal). */
 const COMMAND_OVERHEAD = 64 * 1024;
+/** Before login nothing needs a large literal (a password, a SASL response): an anonymous client cannot make us hold more. */
+const PREAUTH_LITERAL_LIMIT = 8 * 1024;
 /** Output held back during a command is written once it reaches this many octets (and at the command's end). */
 const BATCH_FLUSH = 64 * 1024;
 /**
@@ -138,8 +140,8 @@ export class ImapSession implements SessionContext {
     this.settings = { appendLimit: deps.settings.POSTLINE_IMAP_APPEND_LIMIT };
     this.receiver = new CommandReceiver({
       maxLineLength: deps.settings.POSTLINE_IMAP_MAX_LINE_LENGTH,
-      maxLiteralSize: deps.settings.POSTLINE_IMAP_APPEND_LIMIT,
-      maxCommandSize: deps.settings.POSTLINE_IMAP_APPEND_LIMIT + COMMAND_OVERHEAD,
+      maxLiteralSize: PREAUTH_LITERAL_LIMIT,
+      maxCommandSize: PREAUTH_LITERAL_LIMIT + COMMAND_OVERHEAD,
       continueLiteral: () => this.write("+ Ready for literal data\r\n"),
     });
     this.out = {
@@ -362,6 +364,8 @@ export class ImapSession implements SessionContext {
     if (result.ok) {
       this.account = result.account;
       this.state = "authenticated";
+      const appendLimit = this.deps.settings.POSTLINE_IMAP_APPEND_LIMIT;
+      this.receiver.setLimits({ maxLiteralSize: appendLimit, maxCommandSize: appendLimit + COMMAND_OVERHEAD });
       this.logger.info({ session: this.id, account: result.account.address, ip: this.clientIp, tls: this.secure }, "IMAP login");
       return { status: "OK", code: `CAPABILITY ${sessionCapabilities(this)}`, text: "Logged in" };
     }
