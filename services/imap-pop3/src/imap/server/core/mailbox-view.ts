@@ -349,3 +349,13 @@ export function selectedView(ctx: SessionContext): MailboxView | null {
 
 export const NOT_SELECTED = { status: "BAD", text: "no mailbox selected" } as const;
 export const INVALID_SEQUENCE = { status: "BAD", text: "invalid sequence number" } as const;
+
+/** `view.resolve` for an op: the UIDs, or null when a sequence number is out of range (answer INVALID_SEQUENCE). */
+export function resolveForOp(view: MailboxView, set: SequenceSet, uid: boolean): number[] | null {
+  try {
+    return view.resolve(set, uid);
+  } catch (err) {
+    if (err instanceof InvalidSequence) return null;
+    throw err;
+  }
+}

@@ -13,7 +13,7 @@ import type { Queryable } from "@postline/db";
 import { appendMessageTx, removeMessagesTx } from "@postline/mailstore";
 import { compactSet } from "../../protocol/encode.ts";
 import { InvalidMailboxName, mailboxFromWire } from "../core/mailbox-names.ts";
-import { INVALID_SEQUENCE, InvalidSequence, NOT_SELECTED, selectedView } from "../core/mailbox-view.ts";
+import { INVALID_SEQUENCE, NOT_SELECTED, resolveForOp, selectedView } from "../core/mailbox-view.ts";
 import type { MailboxChange, ResponseSink, SessionContext, TaggedResult } from "../core/op.ts";
 import type { Command } from "../../protocol/types.ts";
 
@@ -51,13 +51,9 @@ const copyOrMove = async (ctx: SessionContext, command: CopyCommand, out: Respon
   const view = selectedView(ctx);
   if (!view) return NOT_SELECTED;
   if (move && view.readOnly) return { status: "NO", text: "mailbox is read-only" };
-  let uids: number[];
-  try {
-    uids = view.resolve(command.set, command.uid).filter((u) => !view.isPendingExpunge(u));
-  } catch (err) {
-    if (err instanceof InvalidSequence) return INVALID_SEQUENCE;
-    throw err;
-  }
+  const resolved = resolveForOp(view, command.set, command.uid);
+  if (!resolved) return INVALID_SEQUENCE;
+  const uids = resolved.filter((u) => !view.isPendingExpunge(u));
   if (command.uid) view.usedUid = true;
   let name: string;
   try {

@@ -5,7 +5,7 @@
  * VANISHED under QRESYNC. Expunges made by others are reported by the sync that follows.
  */
 import { removeMessages } from "@postline/mailstore";
-import { INVALID_SEQUENCE, InvalidSequence, NOT_SELECTED, selectedView, type MailboxView } from "../core/mailbox-view.ts";
+import { INVALID_SEQUENCE, NOT_SELECTED, resolveForOp, selectedView, type MailboxView } from "../core/mailbox-view.ts";
 import type { MailboxChange, Op, ResponseSink, SessionContext } from "../core/op.ts";
 
 export const expungeOp: Op<"EXPUNGE"> = async (ctx, command, out) => {
@@ -14,12 +14,9 @@ export const expungeOp: Op<"EXPUNGE"> = async (ctx, command, out) => {
   if (view.readOnly) return { status: "NO", text: "mailbox is read-only" };
   let only: Set<number> | undefined;
   if (command.uids) {
-    try {
-      only = new Set(view.resolve(command.uids, true));
-    } catch (err) {
-      if (err instanceof InvalidSequence) return INVALID_SEQUENCE;
-      throw err;
-    }
+    const uids = resolveForOp(view, command.uids, true);
+    if (!uids) return INVALID_SEQUENCE;
+    only = new Set(uids);
   }
   await expungeDeleted(ctx, view, out, only);
   return { status: "OK", text: "EXPUNGE completed" };

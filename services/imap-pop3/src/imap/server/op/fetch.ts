@@ -8,7 +8,7 @@
 import { BlobNotFoundError } from "@postline/blobstore";
 import { compactSet } from "../../protocol/encode.ts";
 import type { FetchAttribute } from "../../protocol/types.ts";
-import { INVALID_SEQUENCE, InvalidSequence, NOT_SELECTED, selectedView, type MailboxView } from "../core/mailbox-view.ts";
+import { INVALID_SEQUENCE, NOT_SELECTED, resolveForOp, selectedView, type MailboxView } from "../core/mailbox-view.ts";
 import { hasFlag, loadMeta, lockMailbox, nextModseq, vanishedSince, writeFlags, type MessageMeta } from "../core/messages.ts";
 import type { MailboxChange, Op, SessionContext } from "../core/op.ts";
 import { fillEnvelopes } from "../fetch/envelope-cache.ts";
@@ -25,13 +25,8 @@ export const fetchOp: Op<"FETCH"> = async (ctx, command, out) => {
     return { status: "BAD", text: "VANISHED needs UID FETCH with CHANGEDSINCE" };
   }
   if (command.vanished && !ctx.enabled.has("QRESYNC")) return { status: "BAD", text: "VANISHED needs ENABLE QRESYNC" };
-  let uids: number[];
-  try {
-    uids = view.resolve(command.set, command.uid);
-  } catch (err) {
-    if (err instanceof InvalidSequence) return INVALID_SEQUENCE;
-    throw err;
-  }
+  const uids = resolveForOp(view, command.set, command.uid);
+  if (!uids) return INVALID_SEQUENCE;
   if (command.uid) view.usedUid = true;
 
   let attrs = command.attributes;

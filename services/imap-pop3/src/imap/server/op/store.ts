@@ -6,7 +6,7 @@
  * be stored and is ignored.
  */
 import { compactSet, flagList } from "../../protocol/encode.ts";
-import { INVALID_SEQUENCE, InvalidSequence, NOT_SELECTED, selectedView } from "../core/mailbox-view.ts";
+import { INVALID_SEQUENCE, NOT_SELECTED, resolveForOp, selectedView } from "../core/mailbox-view.ts";
 import { canonicalFlag, lockMailbox, nextModseq, writeFlags } from "../core/messages.ts";
 import type { MailboxChange, Op } from "../core/op.ts";
 
@@ -14,18 +14,13 @@ export const storeOp: Op<"STORE"> = async (ctx, command, out) => {
   const view = selectedView(ctx);
   if (!view) return NOT_SELECTED;
   if (view.readOnly) return { status: "NO", text: "mailbox is read-only" };
-  let uids: number[];
-  try {
-    uids = view.resolve(command.set, command.uid);
-  } catch (err) {
-    if (err instanceof InvalidSequence) return INVALID_SEQUENCE;
-    throw err;
-  }
+  const resolved = resolveForOp(view, command.set, command.uid);
+  if (!resolved) return INVALID_SEQUENCE;
   if (command.uid) view.usedUid = true;
   if (command.unchangedSince !== undefined) ctx.enabled.add("CONDSTORE");
   const condstore = ctx.enabled.has("CONDSTORE") || ctx.enabled.has("QRESYNC");
   const given = dedupe(command.flags.map(canonicalFlag).filter((f) => f !== "\\Recent"));
-  uids = uids.filter((u) => !view.isPendingExpunge(u));
+  const uids = resolved.filter((u) => !view.isPendingExpunge(u));
 
   const result = await ctx.db.transaction(async (tx) => {
     await lockMailbox(tx, view.mailboxId);
