@@ -17,7 +17,8 @@ const dataDir = mkdtempSync(join(tmpdir(), "postline-standalone-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", POSTLINE_DATA_DIR: dataDir, POSTLINE_ADMIN_PORT: "0", POSTLINE_OPS_PORT: "0", POSTLINE_MX_PORT: "0",
-  POSTLINE_IMAP_PORT: "0", POSTLINE_IMAPS_PORT: "0", POSTLINE_POP3_PORT: "0", POSTLINE_POP3S_PORT: "0" };
+  POSTLINE_IMAP_PORT: "0", POSTLINE_IMAPS_PORT: "0", POSTLINE_POP3_PORT: "0", POSTLINE_POP3S_PORT: "0",
+  POSTLINE_SUBMISSION_PORT: "0", POSTLINE_SUBMISSIONS_PORT: "0" };
 
 interface Ready {
   ops: string;
@@ -70,7 +71,7 @@ test("standalone platform: admin API, ops endpoints, CLI through the API, clean 
 
     const readyz = await fetch(`${ready.ops}/readyz`);
     assert.equal(readyz.status, 200);
-    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok", smtp: "ok", imap: "ok" });
+    assert.deepEqual(((await readyz.json()) as { checks: unknown }).checks, { db: "ok", bus: "ok", blobs: "ok", smtp: "ok", submission: "ok", imap: "ok" });
     const metrics = await (await fetch(`${ready.ops}/metrics`)).text();
     assert.match(metrics, /postline_process_resident_memory_bytes/);
 

@@ -6,6 +6,7 @@ import { bearerAuth } from "./auth.ts";
 import { installErrorHandling } from "./errors.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
+import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { quarantineRoutes } from "./routes/quarantine.ts";
@@ -49,6 +50,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     domainRoutes(v1, options.db);
     accountRoutes(v1, options.db);
     aliasRoutes(v1, options.db);
+    dkimRoutes(v1, options.db);
     quarantineRoutes(v1, options.db, options.bus);
   }, { prefix: "/v1" });
 

@@ -1,4 +1,5 @@
 import type { AccountView, AliasView, DomainView } from "@postline/admin-api/client";
+import type { DkimAlgorithm, DkimKeyView } from "@postline/dkim";
 
 /**
  * What the commands need, served either by the admin API over HTTP (POSTLINE_ADMIN_URL) or by
@@ -19,5 +20,9 @@ export interface DirectoryBackend {
   listAliases(filter?: { domain?: string; source?: string }): Promise<AliasView[]>;
   addAlias(source: string, destination: string): Promise<AliasView>;
   removeAlias(source: string, destination: string): Promise<void>;
+  generateDkimKey(domain: string, options: { algorithm?: DkimAlgorithm | "both"; selector?: string }): Promise<DkimKeyView[]>;
+  listDkimKeys(domain: string): Promise<DkimKeyView[]>;
+  retireDkimKey(domain: string, selector: string): Promise<DkimKeyView>;
+  removeDkimKey(domain: string, selector: string): Promise<void>;
   close(): Promise<void>;
 }

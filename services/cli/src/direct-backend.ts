@@ -1,4 +1,5 @@
 import * as directory from "@postline/directory";
+import * as dkim from "@postline/dkim";
 import { accountView, aliasView, domainView } from "@postline/admin-api/client";
 import type { DirectoryBackend } from "./backend.ts";
 import type { Db } from "@postline/db";
@@ -19,6 +20,10 @@ export function directBackend(db: Db): DirectoryBackend {
     listAliases: async (filter) => (await directory.listAliases(db, filter)).map(aliasView),
     addAlias: async (source, destination) => aliasView(await directory.addAlias(db, source, destination)),
     removeAlias: (source, destination) => directory.removeAlias(db, source, destination),
+    generateDkimKey: async (domain, options) => (await dkim.generateDkimKey(db, domain, options)).map(dkim.dkimKeyView),
+    listDkimKeys: async (domain) => (await dkim.listDkimKeys(db, domain)).map(dkim.dkimKeyView),
+    retireDkimKey: async (domain, selector) => dkim.dkimKeyView(await dkim.retireDkimKey(db, domain, selector)),
+    removeDkimKey: (domain, selector) => dkim.removeDkimKey(db, domain, selector),
     close: () => db.close(),
   };
 }

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { registerAlias } from "./commands/alias.ts";
+import { registerDkim } from "./commands/dkim.ts";
 import { registerDomain } from "./commands/domain.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerStart } from "./commands/start.ts";
@@ -19,6 +20,7 @@ registerMigrate(program);
 registerDomain(program);
 registerUser(program);
 registerAlias(program);
+registerDkim(program);
 registerStart(program);
 
 try {

@@ -1,7 +1,7 @@
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
 import { CertificateWatcher, certificateFor, fingerprint256, type KeyPair } from "@postline/tls";
-import { createAuthenticator, type Authenticator } from "./auth/index.ts";
+import { createAuthenticator, type Authenticator } from "@postline/auth";
 import { BusChangeNotifier } from "./imap/server/core/notifier.ts";
 import { blobCache } from "./imap/server/fetch/blob-cache.ts";
 import { ImapServer } from "./imap/server/listener.ts";

@@ -18,7 +18,7 @@ import { appendMessage, findMailboxByName } from "@postline/mailstore";
 import { parseMessage, parseMessageBuffer } from "@postline/mime";
 import { createLogger } from "@postline/telemetry";
 import { createTestDatabase, type TestDatabase } from "@postline/testkit";
-import { createAuthenticator, type Authenticator } from "../src/auth/index.ts";
+import { createAuthenticator, type Authenticator } from "@postline/auth";
 import type { ChangeNotifier, MailboxChange } from "../src/imap/server/core/op.ts";
 import { DotStuffer, startPop3Listeners, type Pop3Listeners } from "../src/pop3/index.ts";
 import { Pop3TestClient, unstuff } from "./pop3-client.ts";

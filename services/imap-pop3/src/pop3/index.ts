@@ -5,7 +5,7 @@ import type { BlobStore } from "@postline/blobstore";
 import type { Env } from "@postline/config";
 import type { Db } from "@postline/db";
 import type { Logger } from "@postline/telemetry";
-import type { Authenticator } from "../auth/index.ts";
+import type { Authenticator } from "@postline/auth";
 import type { ChangeNotifier } from "../imap/server/core/op.ts";
 import { pop3Metrics } from "./metrics.ts";
 import { Pop3Session, type Pop3Deps } from "./session.ts";

@@ -4,7 +4,7 @@ import { TLSSocket, type SecureContext } from "node:tls";
 import type { BlobStore } from "@postline/blobstore";
 import type { Db } from "@postline/db";
 import type { Logger } from "@postline/telemetry";
-import type { Authenticator } from "../auth/index.ts";
+import type { Authenticator } from "@postline/auth";
 import type { ChangeNotifier } from "../imap/server/core/op.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { LineReader, type Line } from "./line-reader.ts";

@@ -1,4 +1,4 @@
-import { decodeSaslPlain } from "../../auth/index.ts";
+import { decodeSaslPlain } from "@postline/auth";
 import type { Line } from "../line-reader.ts";
 import { Maildrop } from "../maildrop.ts";
 import type { Pop3Session } from "../session.ts";

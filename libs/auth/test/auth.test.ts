@@ -5,7 +5,7 @@ import { Registry } from "prom-client";
 import { addDomain, createAccount, setDisabled } from "@postline/directory";
 import { createLogger } from "@postline/telemetry";
 import { createTestDatabase, type TestDatabase } from "@postline/testkit";
-import { clientKey, createAuthenticator, decodeSaslPlain, type Authenticator } from "../src/auth/index.ts";
+import { clientKey, createAuthenticator, decodeSaslPlain, type Authenticator } from "../src/index.ts";
 
 const LOCKOUT_MS = 500;
 let t: TestDatabase;

@@ -10,14 +10,14 @@ export { decodeSaslPlain } from "./sasl.ts";
 export { authSchema, authSettings, type AuthSettings } from "./settings.ts";
 export { LoginThrottle, clientKey } from "./throttle.ts";
 
-export type Protocol = "imap" | "pop3";
+export type Protocol = "imap" | "pop3" | "submission";
 
 export type LoginResult =
   | { ok: true; account: { id: number; address: string } }
   | { ok: false; reason: "invalid" | "throttled" | "disabled"; retryAfterMs?: number };
 
 /**
- * Password logins for IMAP and POP3.
+ * Password logins for IMAP, POP3 and SMTP submission.
  *
  * Login names are account addresses only (normalised: case-insensitive, IDN domains as stored);
  * an alias is a delivery address and does not log in, so an alias pointing at several accounts

@@ -1,0 +1,20 @@
+export {
+  generateDkimKey,
+  listDkimKeys,
+  retireDkimKey,
+  removeDkimKey,
+  activeSigningKeys,
+  dkimKeyView,
+  dnsRecordFor,
+  txtStrings,
+  normalizeSelector,
+  publicKeyOf,
+  DKIM_ALGORITHMS,
+  type DkimAlgorithm,
+  type DkimDnsRecord,
+  type DkimKeyInfo,
+  type DkimKeyView,
+  type SigningKey,
+  type GenerateDkimKeyOptions,
+} from "./keys.ts";
+export { signMessage, SIGNED_HEADERS, DkimSignError, type SignOptions } from "./sign.ts";
