@@ -6,3 +6,4 @@ export { clusterEnv, startServiceProcess, type ServiceProcess } from "./services
 export { startDnsServer, dnsmasqConfig, type DnsZones, type DnsServer } from "./dns-server.ts";
 export { startMinio, type MinioInstance } from "./minio.ts";
 export { smtpTransaction, simpleMessage, type SmtpTransaction, type SmtpReply } from "./smtp-client.ts";
+export { SmtpClient, sendMail, sendTransaction, type Reply } from "./smtp-session.ts";

@@ -1,3 +1,4 @@
+import type { DkimAlgorithm, DkimKeyView } from "@postline/dkim";
 import type { AccountView, AliasView, DomainView } from "./views.ts";
 
 export interface AdminApiClientOptions {
@@ -90,6 +91,22 @@ export class AdminApiClient {
     await this.call("DELETE", `/v1/aliases?${new URLSearchParams({ source, destination })}`);
   }
 
+  async generateDkimKey(domain: string, options: { algorithm?: DkimAlgorithm | "both"; selector?: string }): Promise<DkimKeyView[]> {
+    return (await this.call<{ keys: DkimKeyView[] }>("POST", dkimPath(domain), options)).keys;
+  }
+
+  async listDkimKeys(domain: string): Promise<DkimKeyView[]> {
+    return (await this.call<{ keys: DkimKeyView[] }>("GET", dkimPath(domain))).keys;
+  }
+
+  retireDkimKey(domain: string, selector: string): Promise<DkimKeyView> {
+    return this.call("POST", `${dkimPath(domain)}/${encodeURIComponent(selector)}/retire`);
+  }
+
+  async removeDkimKey(domain: string, selector: string): Promise<void> {
+    await this.call("DELETE", `${dkimPath(domain)}/${encodeURIComponent(selector)}`);
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
@@ -120,3 +137,5 @@ export class AdminApiClient {
     return parsed as T;
   }
 }
+
+const dkimPath = (domain: string) => `/v1/domains/${encodeURIComponent(domain)}/dkim`;

@@ -12,7 +12,7 @@ import type { RunningService } from "@postline/platform";
 import { createLogger } from "@postline/telemetry";
 import { createTestDatabase, uniqueName, type TestDatabase } from "@postline/testkit";
 import { startSubmission } from "../src/index.ts";
-import { SmtpClient, type Reply } from "./smtp-client.ts";
+import { SmtpClient, sendTransaction, type Reply } from "@postline/testkit";
 
 export const PASSWORD = "a long enough test password";
 
@@ -127,17 +127,7 @@ export async function session(port: number, user: string | null = "user@example.
 }
 
 /** MAIL, RCPTs, DATA, message: the reply of the first failing step, or of the message. */
-export async function transaction(c: SmtpClient, mail: { from: string; to: string[]; message: string | Buffer }): Promise<Reply> {
-  const from = await c.command(`MAIL FROM:<${mail.from}>`);
-  if (from.code !== 250) return from;
-  for (const to of mail.to) {
-    const r = await c.command(`RCPT TO:<${to}>`);
-    if (r.code !== 250) return r;
-  }
-  const data = await c.command("DATA");
-  if (data.code !== 354) return data;
-  return c.data(mail.message);
-}
+export const transaction = sendTransaction;
 
 export function message(from: string, extra = "", body = "Hello there.\r\n"): string {
   return `From: Someone <${from}>\r\nTo: friend@remote.example\r\nSubject: hi\r\n${extra}\r\n${body}`;

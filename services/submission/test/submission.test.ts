@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { dkimVerify } from "mailauth";
 import { generateDkimKey, txtStrings, type DkimKeyInfo } from "@postline/dkim";
-import { SmtpClient } from "./smtp-client.ts";
+import { SmtpClient } from "@postline/testkit";
 import { message, plain, queueIdOf, readBlob, session, startWorld, transaction, type World } from "./harness.ts";
 
 /** A resolver in mailauth's shape serving the TXT records of the given keys, and nothing else. */

@@ -171,3 +171,22 @@ export class SmtpClient {
   }
 }
 
+/** EHLO, MAIL, RCPTs, DATA, message: the replies of each step (stops at a failing step). */
+export async function sendMail(c: SmtpClient, mail: { from: string; to: string[]; message: string | Buffer; mailParams?: string; helo?: string }): Promise<Reply> {
+  const ehlo = await c.command(`EHLO ${mail.helo ?? "client.example.org"}`);
+  if (ehlo.code !== 250) return ehlo;
+  return sendTransaction(c, mail);
+}
+
+/** MAIL, RCPTs, DATA, message on a greeted session: the reply of the first failing step, or of the message. */
+export async function sendTransaction(c: SmtpClient, mail: { from: string; to: string[]; message: string | Buffer; mailParams?: string }): Promise<Reply> {
+  const from = await c.command(`MAIL FROM:<${mail.from}>${mail.mailParams ? ` ${mail.mailParams}` : ""}`);
+  if (from.code !== 250) return from;
+  for (const to of mail.to) {
+    const r = await c.command(`RCPT TO:<${to}>`);
+    if (r.code !== 250) return r;
+  }
+  const data = await c.command("DATA");
+  if (data.code !== 354) return data;
+  return c.data(mail.message);
+}
