@@ -1,6 +1,6 @@
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
-import { CertificateWatcher, certificateFor, fingerprint256, type KeyPair } from "@postline/tls";
+import { certificateFor, watchCertificateFiles, type KeyPair } from "@postline/tls";
 import { createAuthenticator, type Authenticator } from "@postline/auth";
 import { BusChangeNotifier } from "./imap/server/core/notifier.ts";
 import { blobCache } from "./imap/server/fetch/blob-cache.ts";
@@ -36,26 +36,12 @@ export async function startImapPop3(ctx: ServiceContext, options: ImapPop3Option
   let current = secureContext(cert.pair);
   const tls = { current: () => current };
 
-  let watcher: CertificateWatcher | undefined;
-  if (cert.files) {
-    const files = cert.files;
-    watcher = new CertificateWatcher(
-      files.certPath,
-      files.keyPath,
-      cert.pair,
-      settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
-      (pair) => {
-        current = secureContext(pair);
-        metrics.tlsReloads.inc({ result: "ok" });
-        logger.info({ cert: files.certPath, fingerprint: fingerprint256(pair.cert) }, "TLS certificate reloaded");
-      },
-      (err) => {
-        metrics.tlsReloads.inc({ result: "failed" });
-        logger.warn({ err, cert: files.certPath }, "TLS certificate files changed but are not usable (yet); keeping the current certificate");
-      },
-    );
-    watcher.start();
-  }
+  const watcher = watchCertificateFiles(cert, {
+    intervalMs: settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
+    logger,
+    reloads: metrics.tlsReloads,
+    apply: (pair) => (current = secureContext(pair)),
+  });
 
   const authenticator = options.authenticator ?? createAuthenticator({ db: ctx.db, logger, registry: ctx.registry, env: ctx.env });
   const notifier = new BusChangeNotifier(ctx.bus, logger);

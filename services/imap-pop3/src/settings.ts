@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { ConfigError, field, parseConfig, z, type Env, type PlatformConfig } from "@postline/config";
+import { field, parseConfig, z, type Env, type PlatformConfig } from "@postline/config";
+import { checkTlsFileSettings, listenerPort } from "@postline/tls";
 
 const MiB = 1024 * 1024;
 
@@ -70,12 +71,8 @@ export interface ImapSettings extends Omit<ImapSettingsRaw, "POSTLINE_IMAP_PORT"
  */
 export function parseImapSettings(env: Env, config?: Pick<PlatformConfig, "POSTLINE_MODE">): ImapSettings {
   const s = parseConfig(imapSchema, env);
-  if (Boolean(s.POSTLINE_TLS_CERT) !== Boolean(s.POSTLINE_TLS_KEY)) {
-    const missing = s.POSTLINE_TLS_CERT ? "POSTLINE_TLS_KEY" : "POSTLINE_TLS_CERT";
-    throw new ConfigError(missing, "is required when the other one of POSTLINE_TLS_CERT/POSTLINE_TLS_KEY is set");
-  }
-  const unprivileged = config?.POSTLINE_MODE === "standalone" && process.getuid?.() !== 0;
-  const port = (value: number | undefined, standard: number) => value ?? (unprivileged ? standard + 1000 : standard);
+  checkTlsFileSettings(s);
+  const port = (value: number | undefined, standard: number) => listenerPort(value, standard, config);
   return {
     ...s,
     POSTLINE_IMAP_PORT: port(s.POSTLINE_IMAP_PORT, 143),

@@ -9,7 +9,7 @@ import { RecipientCache } from "./recipients.ts";
 import { cachedReverseLookup, forwardConfirmedReverse } from "./reverse-dns.ts";
 import { MxServer } from "./server.ts";
 import { parseMxSettings, type MxSettings } from "./settings.ts";
-import { CertificateWatcher, certificateFor, fingerprint256 } from "@postline/tls";
+import { certificateFor, watchCertificateFiles } from "@postline/tls";
 
 /** Commands an MX has no use for: no AUTH on port 25, no XCLIENT/XFORWARD, none of sendmail's jokes. */
 const DISABLED_COMMANDS = ["AUTH", "XCLIENT", "XFORWARD", "WIZ", "SHELL", "KILL"];
@@ -80,25 +80,12 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
     recipients: new RecipientCache(settings.POSTLINE_MX_RECIPIENT_CACHE_MS),
   });
 
-  let watcher: CertificateWatcher | undefined;
-  if (tls.files) {
-    watcher = new CertificateWatcher(
-      tls.files.certPath,
-      tls.files.keyPath,
-      tls.pair,
-      settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
-      (pair) => {
-        server.updateSecureContext({ key: pair.key, cert: pair.cert });
-        metrics.tlsReloads.inc({ result: "ok" });
-        logger.info({ cert: tls.files!.certPath, fingerprint: fingerprint256(pair.cert) }, "TLS certificate reloaded");
-      },
-      (err) => {
-        metrics.tlsReloads.inc({ result: "failed" });
-        logger.warn({ err, cert: tls.files!.certPath }, "TLS certificate files changed but are not usable (yet); keeping the current certificate");
-      },
-    );
-    watcher.start();
-  }
+  const watcher = watchCertificateFiles(tls, {
+    intervalMs: settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
+    logger,
+    reloads: metrics.tlsReloads,
+    apply: (pair) => server.updateSecureContext({ key: pair.key, cert: pair.cert }),
+  });
 
   const address = await listen(server, settings);
   logger.info({ smtp: address, proxyProtocol: settings.POSTLINE_MX_PROXY_PROTOCOL, maxSize: settings.POSTLINE_MX_MAX_SIZE }, "inbound MX listening");

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { ConfigError, field, parseConfig, z, type Env } from "@postline/config";
+import { field, parseConfig, z, type Env } from "@postline/config";
+import { checkTlsFileSettings } from "@postline/tls";
 
 const MiB = 1024 * 1024;
 
@@ -61,9 +62,6 @@ export type MxSettings = z.infer<typeof mxSchema>;
 
 export function parseMxSettings(env: Env): MxSettings {
   const s = parseConfig(mxSchema, env);
-  if (Boolean(s.POSTLINE_TLS_CERT) !== Boolean(s.POSTLINE_TLS_KEY)) {
-    const missing = s.POSTLINE_TLS_CERT ? "POSTLINE_TLS_KEY" : "POSTLINE_TLS_CERT";
-    throw new ConfigError(missing, "is required when the other one of POSTLINE_TLS_CERT/POSTLINE_TLS_KEY is set");
-  }
+  checkTlsFileSettings(s);
   return s;
 }

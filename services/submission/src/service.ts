@@ -1,7 +1,7 @@
 import type { SMTPServerOptions } from "smtp-server";
 import { createAuthenticator, type Authenticator } from "@postline/auth";
 import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
-import { CertificateWatcher, certificateFor, fingerprint256, type KeyPair } from "@postline/tls";
+import { certificateFor, watchCertificateFiles, type KeyPair } from "@postline/tls";
 import { submissionMetrics } from "./metrics.ts";
 import { HourlyLimit } from "./rate.ts";
 import { SubmissionServer, type SubmissionDeps } from "./server.ts";
@@ -45,26 +45,14 @@ export async function startSubmission(ctx: ServiceContext, options: SubmissionOp
   const implicit = new SubmissionServer(serverOptions(settings, tls.pair, true), deps);
   const servers = [starttls, implicit];
 
-  let watcher: CertificateWatcher | undefined;
-  if (tls.files) {
-    const files = tls.files;
-    watcher = new CertificateWatcher(
-      files.certPath,
-      files.keyPath,
-      tls.pair,
-      settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
-      (pair) => {
-        for (const s of servers) s.updateSecureContext({ key: pair.key, cert: pair.cert });
-        metrics.tlsReloads.inc({ result: "ok" });
-        logger.info({ cert: files.certPath, fingerprint: fingerprint256(pair.cert) }, "TLS certificate reloaded");
-      },
-      (err) => {
-        metrics.tlsReloads.inc({ result: "failed" });
-        logger.warn({ err, cert: files.certPath }, "TLS certificate files changed but are not usable (yet); keeping the current certificate");
-      },
-    );
-    watcher.start();
-  }
+  const watcher = watchCertificateFiles(tls, {
+    intervalMs: settings.POSTLINE_TLS_RELOAD_INTERVAL_MS,
+    logger,
+    reloads: metrics.tlsReloads,
+    apply: (pair) => {
+      for (const s of servers) s.updateSecureContext({ key: pair.key, cert: pair.cert });
+    },
+  });
 
   const listening: Record<string, string> = {};
   try {

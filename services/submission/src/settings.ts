@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { ConfigError, field, parseConfig, z, type Env, type PlatformConfig } from "@postline/config";
+import { field, parseConfig, z, type Env, type PlatformConfig } from "@postline/config";
+import { checkTlsFileSettings, listenerPort } from "@postline/tls";
 
 const MiB = 1024 * 1024;
 
@@ -48,12 +49,8 @@ export interface SubmissionSettings extends Omit<SubmissionSettingsRaw, "POSTLIN
  */
 export function parseSubmissionSettings(env: Env, config?: Pick<PlatformConfig, "POSTLINE_MODE">): SubmissionSettings {
   const s = parseConfig(submissionSchema, env);
-  if (Boolean(s.POSTLINE_TLS_CERT) !== Boolean(s.POSTLINE_TLS_KEY)) {
-    const missing = s.POSTLINE_TLS_CERT ? "POSTLINE_TLS_KEY" : "POSTLINE_TLS_CERT";
-    throw new ConfigError(missing, "is required when the other one of POSTLINE_TLS_CERT/POSTLINE_TLS_KEY is set");
-  }
-  const unprivileged = config?.POSTLINE_MODE === "standalone" && process.getuid?.() !== 0;
-  const port = (value: number | undefined, standard: number) => value ?? (unprivileged ? standard + 1000 : standard);
+  checkTlsFileSettings(s);
+  const port = (value: number | undefined, standard: number) => listenerPort(value, standard, config);
   return {
     ...s,
     POSTLINE_SUBMISSION_PORT: port(s.POSTLINE_SUBMISSION_PORT, 587),
