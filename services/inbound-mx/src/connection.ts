@@ -3,7 +3,7 @@ import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import type { SMTPStream } from "smtp-server/lib/smtp-stream.js";
 import type { Logger } from "@postline/telemetry";
 import { commandLabel } from "./metrics.ts";
-import { ENHANCED_PREFIX } from "./reply.ts";
+import { ENHANCED_PREFIX } from "@postline/smtp";
 import type { MxServer } from "./server.ts";
 
 /**

@@ -6,7 +6,7 @@ import { Topics } from "@postline/bus";
 import { mailAccepted, newMailId, publishEvent, type MailAcceptedInput } from "@postline/events";
 import type { MxConnection } from "./connection.ts";
 import { receivedHeader } from "./received.ts";
-import { SmtpReply } from "./reply.ts";
+import { SmtpReply } from "@postline/smtp";
 import type { MxDeps } from "./server.ts";
 
 /** Thrown when the blob store and the bus together took longer than the commit timeout. */

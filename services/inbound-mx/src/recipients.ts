@@ -1,6 +1,6 @@
 import type { Queryable } from "@postline/db";
 import { resolveRecipient } from "@postline/directory";
-import { SmtpReply } from "./reply.ts";
+import { SmtpReply } from "@postline/smtp";
 
 /**
  * Decides RCPT TO for an MX: mail is accepted only for addresses that lead somewhere in our

@@ -14,7 +14,7 @@ import type { Rejection, SessionPolicy } from "./policy.ts";
 import type { PregreetGate } from "./pregreet.ts";
 import { readProxyV2 } from "./proxy-v2.ts";
 import type { RecipientCache } from "./recipients.ts";
-import { SmtpReply } from "./reply.ts";
+import { SmtpReply } from "@postline/smtp";
 import type { ReverseLookup } from "./reverse-dns.ts";
 import type { MxSettings } from "./settings.ts";
 

@@ -3,7 +3,7 @@ import type { SMTPServerSession } from "smtp-server";
 import { Topics } from "@postline/bus";
 import { activeSigningKeys, signMessage } from "@postline/dkim";
 import { mailAccepted, newMailId, publishEvent, type MailAcceptedInput } from "@postline/events";
-import { SmtpReply } from "./reply.ts";
+import { SmtpReply } from "@postline/smtp";
 import { fromAddresses, rewriteMessage, splitMessage } from "./rewrite.ts";
 import { ownsAddress, type AuthUser } from "./senders.ts";
 import type { SubmissionDeps } from "./server.ts";

@@ -10,7 +10,7 @@ import type { Logger } from "@postline/telemetry";
 import { submitMessage } from "./message.ts";
 import type { SubmissionMetrics } from "./metrics.ts";
 import type { HourlyLimit } from "./rate.ts";
-import { ENHANCED_PREFIX, SmtpReply } from "./reply.ts";
+import { ENHANCED_PREFIX, SmtpReply } from "@postline/smtp";
 import { ownsAddress, type AuthUser } from "./senders.ts";
 import type { SubmissionSettings } from "./settings.ts";
 

@@ -1,7 +1,7 @@
 /**
  * An SMTP refusal as smtp-server expects it from a handler: an Error with `responseCode`. The
- * enhanced status code (RFC 3463) leads the message, and MxConnection sends it as given instead
- * of smtp-server's guess from the basic code.
+ * enhanced status code (RFC 3463) leads the message, and the services' smtp-server connection
+ * subclasses (inbound-mx, submission) send it as given instead of smtp-server's guess from the basic code.
  */
 export class SmtpReply extends Error {
   readonly responseCode: number;
@@ -9,7 +9,7 @@ export class SmtpReply extends Error {
     code: number,
     readonly enhanced: string,
     text: string,
-    /** Why, for metrics and logs (e.g. "unknown_user"). */
+    /** Why, for metrics and logs (e.g. "unknown_user", "sender_not_owned"). */
     readonly reason: string,
   ) {
     super(`${enhanced} ${text}`);

@@ -1,0 +1,1 @@
+export { SmtpReply, ENHANCED_PREFIX } from "./reply.ts";
