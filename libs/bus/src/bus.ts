@@ -65,6 +65,8 @@ export interface Consumer {
  * produce() resolves only when every record is durably acknowledged (acks=all).
  * Consumers get records at least once: an offset is committed only after the handler resolved;
  * a handler that throws gets the same record again (with back-off) and the partition waits.
+ * A handler that throws HandleLater(at) gets the same record again once `at` has passed; its
+ * partition waits without a failure being counted or logged, and other partitions go on.
  */
 export interface Bus {
   readonly kind: "kafka" | "embedded";

@@ -7,5 +7,6 @@ export { EmbeddedBus, type EmbeddedBusOptions } from "./embedded/embedded-bus.ts
 export { partitionForKey } from "./embedded/partitioner.ts";
 export { withTracing, injectTraceContext, extractTraceContext } from "./tracing.ts";
 export type { BackoffOptions } from "./backoff.ts";
+export { HandleLater } from "./handle-later.ts";
 export type { BusLogger } from "./logger.ts";
 export { withNamespace } from "./namespace.ts";

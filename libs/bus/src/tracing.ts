@@ -11,6 +11,7 @@ import {
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Bus, BusMessage, ConsumeOptions, Consumer, ProduceRecord, TopicSpec } from "./bus.ts";
+import { isHandleLater } from "./handle-later.ts";
 
 const tracer = trace.getTracer("@postline/bus");
 const w3c = new W3CTraceContextPropagator();
@@ -91,7 +92,13 @@ export function withTracing(bus: Bus): Bus {
         return context.with(trace.setSpan(parent, span), () => options.handler(message)).then(
           () => span.end(),
           (err: unknown) => {
-            endWithError(span, err);
+            if (isHandleLater(err)) {
+              // Not a failure: the record is handed over again when it is due.
+              span.setAttribute("postline.bus.handle_later_at", new Date(err.at).toISOString());
+              span.end();
+            } else {
+              endWithError(span, err);
+            }
             throw err;
           },
         );

@@ -3,8 +3,9 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { context, trace, TraceFlags } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { uniqueName } from "@postline/testkit";
-import type { Bus, BusMessage, Consumer, Handler } from "../src/index.ts";
+import { HandleLater, type Bus, type BusMessage, type Consumer, type Handler } from "../src/index.ts";
 import { BusChild, sleep, waitUntil, type BusHarness, type ChildEvent } from "./harness.ts";
+import { recordedLogs } from "./test-options.ts";
 
 // Trace context follows async calls only with a context manager; the telemetry SDK registers
 // one in the services, here the test does.
@@ -160,6 +161,114 @@ export function busContract(h: BusHarness): void {
       await waitUntil(() => c.got.length === 24, "every record is handled");
       assert.ok(failures >= 1, "the first record failed");
       assert.ok(otherWhileStuck > 0, "the other partition went on while the first was stuck");
+    });
+
+    test("HandleLater: the record comes again once due, then the partition goes on in order", async () => {
+      const bus = await h.open();
+      const { topic, groupId } = names();
+      await bus.createTopics([{ name: topic, partitions: 1 }]);
+      await bus.produce(topic, ["r0", "r1", "r2"].map((value) => ({ key: "k", value })));
+      let dueAt = 0;
+      const handedAt: number[] = [];
+      const attempts: string[] = [];
+      const c = collector(async (m) => {
+        attempts.push(`${m.value.toString()}@${m.offset}`);
+        if (m.value.toString() === "r0") {
+          handedAt.push(Date.now());
+          if (dueAt === 0) {
+            dueAt = Date.now() + 1500;
+            throw new HandleLater(dueAt);
+          }
+        }
+      });
+      await bus.consume({ groupId, topics: [topic], handler: c.handler });
+      await waitUntil(() => c.got.length === 3, "all three records are handled");
+      assert.deepEqual(attempts, ["r0@0", "r0@0", "r1@1", "r2@2"]);
+      assert.deepEqual(c.values(), ["r0", "r1", "r2"]);
+      assert.ok(handedAt[1]! >= dueAt, `handed over again ${dueAt - handedAt[1]!} ms before it was due`);
+    });
+
+    test("HandleLater: while one partition waits, the others are handled", async () => {
+      const bus = await h.open();
+      const { topic, groupId } = names();
+      await bus.createTopics([{ name: topic, partitions: 2 }]);
+      await bus.produce(topic, Array.from({ length: 24 }, (_, i) => ({ key: `key-${i}`, value: `v${i}` })));
+      let waiting: { partition: number; offset: string } | null = null;
+      let dueAt = 0;
+      let otherWhileWaiting = 0;
+      let handedAgainAt = 0;
+      const order: BusMessage[] = [];
+      const c = collector(async (m) => {
+        order.push(m);
+        if (!waiting) {
+          waiting = { partition: m.partition, offset: m.offset };
+          dueAt = Date.now() + 3000;
+          throw new HandleLater(dueAt);
+        }
+        if (m.partition === waiting.partition && m.offset === waiting.offset) handedAgainAt = Date.now();
+        else if (m.partition !== waiting.partition && handedAgainAt === 0) otherWhileWaiting++;
+      });
+      await bus.consume({ groupId, topics: [topic], handler: c.handler });
+      await waitUntil(() => c.got.length === 24, "every record is handled");
+      const w = waiting!;
+      assert.ok(otherWhileWaiting > 0, "the other partition went on while the first waited");
+      assert.ok(handedAgainAt >= dueAt, "the waiting record came again only when due");
+      const own = order.filter((m) => m.partition === w.partition).map((m) => Number(m.offset));
+      const first = Number(w.offset);
+      assert.deepEqual(
+        own,
+        [first, ...Array.from({ length: own.length - 1 }, (_, i) => first + i)],
+        "the waiting partition handed nothing else over meanwhile, then went on in order",
+      );
+      assert.equal(new Set(c.got.map((m) => `${m.partition}/${m.offset}`)).size, 24, "each record handled once");
+    });
+
+    test("HandleLater is not a failure: no warning, and the back-off does not grow", async () => {
+      const bus = await h.open();
+      const { topic, groupId } = names();
+      await bus.createTopics([{ name: topic, partitions: 1 }]);
+      await bus.produce(topic, ["later", "after"].map((value) => ({ key: "k", value })));
+      let laters = 0;
+      let failed = false;
+      const c = collector(async (m) => {
+        if (m.value.toString() !== "later") return;
+        if (laters < 3) {
+          laters++;
+          throw new HandleLater(Date.now() + 200);
+        }
+        if (!failed) {
+          failed = true;
+          throw new Error("a real failure after waiting");
+        }
+      });
+      await bus.consume({ groupId, topics: [topic], handler: c.handler });
+      await waitUntil(() => c.got.length === 2, "both records are handled");
+      assert.deepEqual(c.values(), ["later", "after"]);
+      assert.equal(laters, 3);
+      const ours = recordedLogs.filter((l) => l.fields.topic === topic && l.level !== "debug");
+      assert.equal(ours.length, 1, `one warning, for the real failure only: ${JSON.stringify(ours)}`);
+      assert.equal(ours[0]!.level, "warn");
+      assert.equal(ours[0]!.fields.attempt, 1, "the waits were not counted as failed attempts");
+    });
+
+    test("HandleLater: a paused consumer stays paused past the due time, and resume() hands the record over", async () => {
+      const bus = await h.open();
+      const { topic, groupId } = names();
+      await bus.createTopics([{ name: topic, partitions: 1 }]);
+      await bus.produce(topic, ["due", "next"].map((value) => ({ key: "k", value })));
+      let asked = 0;
+      const c = collector(async (m) => {
+        if (m.value.toString() === "due" && asked++ === 0) throw new HandleLater(Date.now() + 500);
+      });
+      const consumer = await bus.consume({ groupId, topics: [topic], handler: c.handler });
+      await waitUntil(() => asked === 1, "the record is handed over a first time");
+      consumer.pause();
+      await sleep(1500);
+      assert.equal(asked, 1, "nothing is handed over while paused, even once due");
+      assert.deepEqual(c.values(), []);
+      consumer.resume();
+      await waitUntil(() => c.got.length === 2, "both records arrive after resume");
+      assert.deepEqual(c.values(), ["due", "next"]);
     });
 
     test("the group resumes after the last committed record when a consumer restarts", async () => {

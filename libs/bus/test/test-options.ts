@@ -1,11 +1,27 @@
 import type { BusLogger } from "../src/index.ts";
 
+export interface RecordedLog {
+  level: "debug" | "warn" | "error";
+  msg: string | undefined;
+  fields: Record<string, unknown>;
+}
+
+/** What the buses of this test process logged at debug, warn and error (tests look for their own topic). */
+export const recordedLogs: RecordedLog[] = [];
+
+const record = (level: RecordedLog["level"]) => (obj: object, msg?: string) => {
+  recordedLogs.push({ level, msg, fields: { ...obj } });
+};
+
 /** Handler failures are expected in these tests; only errors are worth printing. */
 const errorsOnly: BusLogger = {
-  debug: () => {},
+  debug: record("debug"),
   info: () => {},
-  warn: () => {},
-  error: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: "error", msg, ...obj })}\n`),
+  warn: record("warn"),
+  error: (obj, msg) => {
+    record("error")(obj, msg);
+    process.stderr.write(`${JSON.stringify({ level: "error", msg, ...obj })}\n`);
+  },
 };
 
 /** Short timeouts so group changes and retries happen within a test's patience. */

@@ -2,6 +2,7 @@ import { ulid } from "ulid";
 import type { Db } from "@postline/db";
 import { backoffDelay, type BackoffOptions } from "../backoff.ts";
 import type { BusMessage, Consumer, Handler } from "../bus.ts";
+import { callAt, isHandleLater } from "../handle-later.ts";
 import { errorFields, type BusLogger } from "../logger.ts";
 import { assignPartitions, partitionKey, type GroupMember } from "./assignment.ts";
 import type { BusNotifier } from "./notifier.ts";
@@ -36,6 +37,7 @@ interface OwnedPartition {
   run: Promise<void> | null;
   /** Failed attempts of the record at `position`; 0 when it has not failed. */
   attempts: number;
+  /** No batch starts before this time (a back-off, or a HandleLater of the record at `position`). */
   retryAt: number;
   /** To be given up: no new batch starts, the claim is released once `run` settles. */
   revoked: boolean;
@@ -63,6 +65,8 @@ export class EmbeddedConsumer implements Consumer {
   private readonly owned = new Map<string, OwnedPartition>();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Wake-ups for partitions waiting for a HandleLater ("topic/partition" → cancel). */
+  private readonly wakeUps = new Map<string, () => void>();
   private paused = false;
   private stopping = false;
   private stopped: Promise<void> | null = null;
@@ -118,6 +122,8 @@ export class EmbeddedConsumer implements Consumer {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    for (const cancel of this.wakeUps.values()) cancel();
+    this.wakeUps.clear();
     for (const off of this.unsubscribe) off();
     await Promise.all([...this.owned.values()].map((p) => p.run));
     await this.rebalancing;
@@ -357,6 +363,11 @@ export class EmbeddedConsumer implements Consumer {
       try {
         await this.o.handler(toMessage(p, row));
       } catch (err) {
+        if (isHandleLater(err)) {
+          this.o.logger.debug({ topic: p.topic, partition: p.partition, offset, at: err.at }, "embedded bus: record not due yet; the partition waits");
+          this.waitUntilDue(p, err.at);
+          return;
+        }
         p.attempts++;
         this.o.logger.warn(
           { ...errorFields(err), topic: p.topic, partition: p.partition, offset, attempt: p.attempts },
@@ -381,6 +392,22 @@ export class EmbeddedConsumer implements Consumer {
     p.retryAt = Date.now() + delay;
     const t = setTimeout(() => void this.poll(), delay + 1);
     t.unref();
+  }
+
+  /** The partition starts no batch before `at`; one timer (re-armed beyond setTimeout's range) polls then. */
+  private waitUntilDue(p: OwnedPartition, at: number): void {
+    p.retryAt = at;
+    this.wakeUps.get(p.key)?.();
+    if (this.stopping) return;
+    const cancel = callAt(
+      at,
+      () => {
+        if (this.wakeUps.get(p.key) === cancel) this.wakeUps.delete(p.key);
+        void this.poll();
+      },
+      { unref: true },
+    );
+    this.wakeUps.set(p.key, cancel);
   }
 
   /** Commits `nextOffset` if this member still holds the partition's claim; false if it does not. */

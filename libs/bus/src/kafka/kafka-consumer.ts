@@ -1,6 +1,7 @@
 import type { Consumer as KafkaJsConsumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs";
 import { backoffDelay, type BackoffOptions } from "../backoff.ts";
 import type { BusMessage, Consumer, Handler } from "../bus.ts";
+import { callAt, isHandleLater } from "../handle-later.ts";
 import { errorFields, type BusLogger } from "../logger.ts";
 
 export interface KafkaConsumerOptions {
@@ -30,13 +31,15 @@ export interface KafkaConsumerOptions {
  * partition starts at the first record not yet handled. A handler that throws pauses only its
  * partition for the back-off delay and ends the batch; when the partition is resumed the same
  * record is fetched again. Other partitions go on meanwhile, even with one partition at a time.
+ * A handler that throws HandleLater pauses its partition the same way until the record is due,
+ * without counting a failure.
  */
 export class KafkaConsumer implements Consumer {
   private readonly consumer: KafkaJsConsumer;
   private current: Record<string, number[]> = {};
   private userPaused = false;
-  /** Partitions paused for a back-off ("topic|partition" → timer that resumes them). */
-  private readonly backingOff = new Map<string, NodeJS.Timeout>();
+  /** Partitions paused for a back-off or a HandleLater ("topic|partition" → cancels the timer that resumes them). */
+  private readonly backingOff = new Map<string, () => void>();
   /** Failed attempts of the record a partition is stuck at. */
   private readonly failures = new Map<string, { offset: string; attempts: number }>();
   private stopped: Promise<void> | null = null;
@@ -89,7 +92,7 @@ export class KafkaConsumer implements Consumer {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping = true;
-      for (const t of this.backingOff.values()) clearTimeout(t);
+      for (const cancel of this.backingOff.values()) cancel();
       this.backingOff.clear();
       // Commits what was handled; batches still running commit their own rest as they end.
       await this.flush();
@@ -112,7 +115,7 @@ export class KafkaConsumer implements Consumer {
     this.userPaused = false;
     try {
       this.consumer.resume(this.o.topics.map((topic) => ({ topic })));
-      // Resuming whole topics also lifted the partitions still waiting out a back-off.
+      // Resuming whole topics also lifted the partitions still waiting out a back-off or a HandleLater.
       for (const key of this.backingOff.keys()) this.consumer.pause([splitKey(key)]);
     } catch {
       // Not running (restarting after a crash): GROUP_JOIN applies the state.
@@ -135,13 +138,24 @@ export class KafkaConsumer implements Consumer {
     const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const key = `${topic}|${partition}`;
+    if (this.backingOff.has(key) && !this.userPaused) {
+      // Fetched although it waits (its pause was lost, e.g. across a rebalance): pause it again
+      // rather than fetching it over and over until it is due.
+      this.pausePartition(topic, partition);
+      return;
+    }
     for (const message of batch.messages) {
       // Stopping, revoked, paused: leave the rest unresolved; it is fetched again later.
       if (!isRunning() || isStale() || this.userPaused || this.backingOff.has(key)) return;
       try {
         await this.o.handler(toBusMessage(topic, partition, message));
       } catch (err) {
-        this.backOff(key, topic, partition, message.offset, err);
+        if (isHandleLater(err)) {
+          this.o.logger.debug({ topic, partition, offset: message.offset, at: err.at }, "kafka consumer: record not due yet; the partition waits");
+          this.holdPartition(key, topic, partition, err.at);
+        } else {
+          this.backOff(key, topic, partition, message.offset, err);
+        }
         return;
       }
       this.failures.delete(key);
@@ -201,23 +215,33 @@ export class KafkaConsumer implements Consumer {
       { ...errorFields(err), topic, partition, offset, attempt: attempts, retryInMs: delay },
       "kafka consumer: handler failed; the record will be retried",
     );
-    if (!this.userPaused) {
-      try {
-        this.consumer.pause([{ topic, partitions: [partition] }]);
-      } catch {
-        // Restarting after a crash: the partition is fetched again from its committed offset.
-      }
-    }
-    const timer = setTimeout(() => {
+    this.holdPartition(key, topic, partition, Date.now() + delay);
+  }
+
+  /** Pauses one partition until `at` (one timer, re-armed for delays beyond setTimeout's range), then fetches it again. */
+  private holdPartition(key: string, topic: string, partition: number, at: number): void {
+    if (this.stopping) return;
+    if (!this.userPaused) this.pausePartition(topic, partition);
+    this.backingOff.get(key)?.();
+    const cancel = callAt(at, () => {
+      if (this.backingOff.get(key) !== cancel) return;
       this.backingOff.delete(key);
-      if (this.userPaused) return;
+      if (this.userPaused || this.stopping) return;
       try {
         this.consumer.resume([{ topic, partitions: [partition] }]);
       } catch {
         // Stopped or restarting meanwhile.
       }
-    }, delay);
-    this.backingOff.set(key, timer);
+    });
+    this.backingOff.set(key, cancel);
+  }
+
+  private pausePartition(topic: string, partition: number): void {
+    try {
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+    } catch {
+      // Restarting after a crash: the partition is fetched again from its committed offset.
+    }
   }
 }
 
