@@ -28,6 +28,11 @@ export interface ClassifyInput {
   client: { ip: string; helo: string; authUser?: string };
   mailFrom: string;
   sessionSymbols?: string[];
+  /**
+   * Symbols decided outside the rules, scored with the same table (e.g. the spam filter's outbound
+   * rate symbols, which need the shared database and the mail id).
+   */
+  hits?: RuleHit[];
 }
 
 export interface ScoredSymbol {
@@ -128,6 +133,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
           }),
         )
       ).flat();
+      hits.push(...(input.hits ?? []));
 
       return { ...score(hits, symbols, thresholds), authResults, errors };
     },

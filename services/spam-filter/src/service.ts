@@ -7,6 +7,7 @@ import { eventHandler, mailAccepted, mailClassified, publishEvent, type MailAcce
 import type { ServiceModule } from "@postline/platform";
 import type { Logger } from "@postline/telemetry";
 import { spamFilterMetrics, type SpamFilterMetrics } from "./metrics.ts";
+import { OutboundRate, outboundSymbols } from "./outbound-rate.ts";
 import { spamFilterSchema } from "./settings.ts";
 
 export const CONSUMER_GROUP = "spam-filter";
@@ -30,9 +31,15 @@ export const spamFilterService: ServiceModule = {
         reject: settings.POSTLINE_SPAM_REJECT_SCORE,
       },
       maxContentBytes: settings.POSTLINE_SPAM_MAX_CONTENT_BYTES,
+      symbols: outboundSymbols(settings.POSTLINE_SPAM_OUTBOUND_SCORE ?? settings.POSTLINE_SPAM_QUARANTINE_SCORE),
+    });
+    const outboundRate = new OutboundRate(ctx.db, {
+      perMinute: settings.POSTLINE_SPAM_OUTBOUND_PER_MINUTE,
+      perHour: settings.POSTLINE_SPAM_OUTBOUND_PER_HOUR,
+      recipientsPerHour: settings.POSTLINE_SPAM_OUTBOUND_RCPTS_PER_HOUR,
     });
     const metrics = spamFilterMetrics(ctx.registry);
-    const classify = classifyAndPublish({ classifier, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics });
+    const classify = classifyAndPublish({ classifier, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics, outboundRate });
 
     const consumer = await ctx.bus.consume({
       groupId: CONSUMER_GROUP,
@@ -62,12 +69,21 @@ interface Deps {
   blobs: BlobStore;
   logger: Logger;
   metrics: SpamFilterMetrics;
+  /** The outbound rate check of submitted mail; none: not checked. */
+  outboundRate?: OutboundRate;
 }
 
-export function classifyAndPublish({ classifier, bus, blobs, logger, metrics }: Deps) {
+export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, outboundRate }: Deps) {
   return async (event: MailAccepted, message: Pick<BusMessage, "topic">): Promise<void> => {
     const source = message.topic === Topics.mailSubmitted ? "submission" : "inbound";
     const started = performance.now();
+    // Only mail.submitted of an authenticated account is rate-counted, before the content is read. A
+    // database failure throws, and the bus retries: outbound mail waits rather than skip the check.
+    const authUser = event.client.authUser;
+    const rateHits =
+      source === "submission" && authUser && outboundRate?.enabled
+        ? await outboundRate.check({ id: event.id, account: authUser, recipients: event.envelope.rcptTo, at: new Date(event.receivedAt) })
+        : [];
     let result;
     try {
       result = await classifier.classify({
@@ -77,6 +93,7 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics }: 
         client: { ip: event.client.ip, helo: event.client.helo, authUser: event.client.authUser },
         mailFrom: event.envelope.mailFrom,
         sessionSymbols: event.sessionSymbols,
+        hits: rateHits,
       });
     } catch (err) {
       // A missing blob never appears later: skip the event rather than stop the partition. Any other
