@@ -19,9 +19,15 @@ export const SIGNED_HEADERS: readonly string[] = [
   "Content-Disposition",
   "Content-Language",
   "List-Id",
+  "List-Help",
+  "List-Subscribe",
+  "List-Post",
+  "List-Owner",
+  "List-Archive",
   "List-Unsubscribe",
   "List-Unsubscribe-Post",
   "Feedback-ID",
+  "BIMI-Selector",
 ];
 
 export interface SignOptions {
@@ -45,10 +51,19 @@ export class DkimSignError extends Error {
  */
 export async function signMessage(message: Buffer, keys: SigningKey[], options: SignOptions): Promise<Buffer> {
   if (keys.length === 0) return message;
+  // Always pass signTime. Without it mailauth 4.13.3 computes t= twice, each time as
+  // Math.round(Date.now() / 1000): once for the DKIM-Signature field it hashes (b= empty) and
+  // again for the field it emits after crypto.sign. When a half-second boundary passes between the
+  // two (RSA-2048 signing takes ~1 ms, so ~1 signature in 300-1000), the emitted t= is one higher
+  // than the signed one and every verifier reports "bad signature". With signTime, t= is computed
+  // once and the same value is hashed and emitted.
+  const signTime = options.signTime ?? new Date();
   const result = await dkimSign(message, {
     canonicalization: "relaxed/relaxed",
-    headerList: [...SIGNED_HEADERS],
-    ...(options.signTime ? { signTime: options.signTime } : {}),
+    // mailauth only honours headerList as a colon-separated string (its typings say string[], but
+    // an array is silently replaced by mailauth's default field list).
+    headerList: SIGNED_HEADERS.join(":"),
+    signTime,
     signatureData: keys.map((k) => ({
       signingDomain: options.domain,
       selector: k.selector,
@@ -56,7 +71,7 @@ export async function signMessage(message: Buffer, keys: SigningKey[], options: 
       algorithm: k.algorithm,
       canonicalization: "relaxed/relaxed",
     })),
-  } as Parameters<typeof dkimSign>[1]);
+  } as unknown as Parameters<typeof dkimSign>[1]);
   if (result.errors.length > 0) {
     const first = result.errors[0] as unknown as { err?: Error; selector?: string } | Error;
     const detail = "err" in first && first.err ? `${first.selector ?? "?"}: ${first.err.message}` : String((first as Error).message ?? first);
