@@ -16,3 +16,22 @@ export {
   type QuarantineListOptions,
   type DiscardOutcome,
 } from "./quarantine.ts";
+export { FINAL_DELIVERY_STATUSES, releaseOutboundIfDone } from "./outbound.ts";
+export {
+  OUTBOUND_STATUSES,
+  WAITING_STATUSES,
+  DELETED_BY_OPERATOR,
+  listOutbound,
+  outboundSummary,
+  getOutbound,
+  retryOutbound,
+  deleteOutbound,
+  normaliseQueueDomain,
+  type OutboundStatus,
+  type OutboundRecipient,
+  type OutboundMessage,
+  type OutboundListOptions,
+  type OutboundSummary,
+  type OutboundDomainSummary,
+  type QueueActionOutcome,
+} from "./outbound-queue.ts";

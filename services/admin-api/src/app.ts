@@ -10,12 +10,13 @@ import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { quarantineRoutes } from "./routes/quarantine.ts";
+import { queueRoutes } from "./routes/queue.ts";
 
 export interface AdminApiOptions {
   db: Db;
   /** The bearer token every /v1 request must carry. */
   token: string;
-  /** The event bus, for releasing quarantined messages; without it a release answers 503. */
+  /** The event bus, for releasing quarantined messages and retrying queued ones; without it those answer 503. */
   bus?: Bus;
   /** A pino logger; without one the API does not log. */
   logger?: FastifyBaseLogger;
@@ -52,6 +53,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     aliasRoutes(v1, options.db);
     dkimRoutes(v1, options.db);
     quarantineRoutes(v1, options.db, options.bus);
+    queueRoutes(v1, options.db, options.bus);
   }, { prefix: "/v1" });
 
   app.register(async (open) => {

@@ -1,5 +1,5 @@
 import type { DkimAlgorithm, DkimKeyView } from "@postline/dkim";
-import type { AccountView, AliasView, DomainView } from "./views.ts";
+import type { AccountView, AliasView, DomainView, QueueMessageView, QueueRecipientView, QueueSummaryView } from "./views.ts";
 
 export interface AdminApiClientOptions {
   /** e.g. http://127.0.0.1:8080 */
@@ -105,6 +105,36 @@ export class AdminApiClient {
 
   async removeDkimKey(domain: string, selector: string): Promise<void> {
     await this.call("DELETE", `${dkimPath(domain)}/${encodeURIComponent(selector)}`);
+  }
+
+  /** One page of the outbound queue (default: queued and deferred recipients, newest first). */
+  queueList(filter: { status?: string; domain?: string; limit?: number; before?: string } = {}): Promise<{ queue: QueueRecipientView[]; next: string | null }> {
+    const q = new URLSearchParams(
+      Object.entries(filter)
+        .filter((e): e is [string, string | number] => e[1] !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    );
+    return this.call("GET", `/v1/queue?${q}`);
+  }
+
+  queueSummary(top?: number): Promise<QueueSummaryView> {
+    return this.call("GET", `/v1/queue/summary${top !== undefined ? `?top=${top}` : ""}`);
+  }
+
+  queueShow(mailId: string): Promise<QueueMessageView> {
+    return this.call("GET", `/v1/queue/${encodeURIComponent(mailId)}`);
+  }
+
+  /** Retry now; answers the recipients made due. */
+  async queueRetry(mailId: string, recipient?: string): Promise<QueueRecipientView[]> {
+    const body = recipient !== undefined ? { recipient } : {};
+    return (await this.call<{ scheduled: QueueRecipientView[] }>("POST", `/v1/queue/${encodeURIComponent(mailId)}/retry`, body)).scheduled;
+  }
+
+  /** Deletes waiting recipients without a DSN; answers the recipients deleted. */
+  async queueDelete(mailId: string, recipient?: string): Promise<QueueRecipientView[]> {
+    const q = recipient !== undefined ? `?${new URLSearchParams({ recipient })}` : "";
+    return (await this.call<{ deleted: QueueRecipientView[] }>("DELETE", `/v1/queue/${encodeURIComponent(mailId)}${q}`)).deleted;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -53,6 +53,75 @@ export const aliasSchema = {
   properties: { source: { type: "string" }, destination: { type: "string" }, domain: { type: "string" }, createdAt: dateTime },
 } as const;
 
+const nullableDateTime = { type: ["string", "null"], format: "date-time" } as const;
+
+/** One remote recipient of the outbound queue (`deliveries` rows with a destination domain). */
+export const queueRecipientSchema = {
+  type: "object",
+  required: ["mailId", "recipient", "sender", "domain", "status", "attempts", "lastError", "nextAttemptAt", "remoteHost", "remoteReply", "lastAttemptAt", "createdAt", "updatedAt", "inFlight", "resends"],
+  properties: {
+    mailId: { type: "string" },
+    recipient: { type: "string" },
+    sender: { type: "string", description: "envelope sender; empty for the null sender" },
+    domain: { type: "string", description: "destination domain (A-labels)" },
+    status: { type: "string", enum: ["queued", "deferred", "delivered", "bounced", "deleted"] },
+    attempts: { type: "integer" },
+    lastError: { type: ["string", "null"] },
+    nextAttemptAt: nullableDateTime,
+    remoteHost: { type: ["string", "null"], description: "the host (name [address]) of the last attempt" },
+    remoteReply: { type: ["string", "null"], description: "the remote server's reply to a delivered message" },
+    lastAttemptAt: nullableDateTime,
+    createdAt: dateTime,
+    updatedAt: dateTime,
+    inFlight: { type: "boolean", description: "an SMTP transaction for it is under way" },
+    resends: { type: "integer", description: "times it may have been sent twice (a delivery process died mid-transaction)" },
+  },
+} as const;
+
+export const queueMessageSchema = {
+  type: "object",
+  required: ["mailId", "source", "sender", "size", "receivedAt", "expiresAt", "queuedAt", "envelope", "recipients"],
+  properties: {
+    mailId: { type: "string" },
+    source: { type: "string", enum: ["inbound", "submission", "dsn"] },
+    sender: { type: "string" },
+    size: { type: "integer" },
+    receivedAt: dateTime,
+    expiresAt: { ...dateTime, description: "after this a recipient that still fails temporarily is bounced" },
+    queuedAt: dateTime,
+    envelope: { type: "object", additionalProperties: true, description: "smtpUtf8, body, dsn {ret, envid, rcpt: {address: {notify, orcpt}}}" },
+    recipients: { type: "array", items: queueRecipientSchema },
+  },
+} as const;
+
+const statusCounts = ["queued", "deferred", "delivered", "bounced", "deleted"] as const;
+
+export const queueSummarySchema = {
+  type: "object",
+  required: ["counts", "inFlight", "domains"],
+  properties: {
+    counts: { type: "object", required: [...statusCounts], properties: Object.fromEntries(statusCounts.map((s) => [s, { type: "integer" }])) },
+    inFlight: { type: "integer", description: "waiting recipients with an SMTP transaction under way" },
+    domains: {
+      type: "array",
+      description: "destination domains with the most waiting (queued or deferred) recipients",
+      items: {
+        type: "object",
+        required: ["domain", "waiting", "queued", "deferred", "inFlight", "oldestQueuedAt", "lastError"],
+        properties: {
+          domain: { type: "string" },
+          waiting: { type: "integer" },
+          queued: { type: "integer" },
+          deferred: { type: "integer" },
+          inFlight: { type: "integer" },
+          oldestQueuedAt: dateTime,
+          lastError: { type: ["string", "null"], description: "the latest error among its waiting recipients" },
+        },
+      },
+    },
+  },
+} as const;
+
 /** Error responses every /v1 route can give. */
 export const errorResponses = {
   400: errorSchema,

@@ -238,6 +238,10 @@ describe("OpenAPI document", () => {
       "/v1/quarantine",
       "/v1/quarantine/{mailId}",
       "/v1/quarantine/{mailId}/release",
+      "/v1/queue",
+      "/v1/queue/summary",
+      "/v1/queue/{mailId}",
+      "/v1/queue/{mailId}/retry",
       "/v1/resolve/{address}",
     ]);
     assert.deepEqual(Object.keys(doc.paths["/v1/accounts/{address}"]).sort(), ["delete", "get", "patch"]);

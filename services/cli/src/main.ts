@@ -4,6 +4,7 @@ import { registerAlias } from "./commands/alias.ts";
 import { registerDkim } from "./commands/dkim.ts";
 import { registerDomain } from "./commands/domain.ts";
 import { registerMigrate } from "./commands/migrate.ts";
+import { registerQueue } from "./commands/queue.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerUser } from "./commands/user.ts";
 
@@ -21,6 +22,7 @@ registerDomain(program);
 registerUser(program);
 registerAlias(program);
 registerDkim(program);
+registerQueue(program);
 registerStart(program);
 
 try {
