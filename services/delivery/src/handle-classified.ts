@@ -9,6 +9,7 @@ import { deliverLocal } from "./local/deliver-local.ts";
 import type { DeliveryMetrics } from "./metrics.ts";
 import { quarantine } from "./quarantine.ts";
 import { planRecipients, type ResolutionCache } from "./recipients.ts";
+import type { RemoteDelivery } from "./remote/remote-delivery.ts";
 
 export interface DeliveryDeps {
   db: Db;
@@ -18,6 +19,8 @@ export interface DeliveryDeps {
   metrics: DeliveryMetrics;
   /** Reuses recent recipient resolutions (the service passes one); without it every event asks the directory. */
   resolutions?: ResolutionCache;
+  /** The remote part: queues and sends to other domains' MX hosts. */
+  remote: Pick<RemoteDelivery, "enqueue">;
 }
 
 /**
@@ -62,10 +65,8 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
 
   const newRemote = plan.remote.filter((r) => statuses.get(r) === undefined || statuses.get(r) === "quarantined");
   if (newRemote.length > 0) {
-    // The remote part (issue 5) takes these from here; until then they wait as `queued`.
-    await recordDeliveries(db, event.id, event.envelope.mailFrom, newRemote.map((recipient) => ({ recipient, status: "queued" as const })));
-    metrics.deliveries.inc({ outcome: "remote_queued" }, newRemote.length);
-    log.info({ recipients: newRemote }, "remote recipients queued for the remote delivery worker (issue 5); nothing sends them yet");
+    await deps.remote.enqueue(event, newRemote);
+    log.info({ recipients: newRemote }, "remote recipients queued");
   }
 
   const newFailed = plan.failed.filter((f) => statuses.get(f.recipient) === undefined || statuses.get(f.recipient) === "quarantined");

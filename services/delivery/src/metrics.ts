@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Where a recipient's copy went. */
 export type DeliveryOutcome = "inbox" | "junk" | "duplicate" | "quarantined" | "remote_queued" | "failed";
@@ -8,6 +8,11 @@ export interface DeliveryMetrics {
   latency: Histogram;
   overQuota: Counter;
   blobsCollected: Counter;
+  remoteAttempts: Counter<"outcome">;
+  remoteResends: Counter;
+  remoteLatency: Histogram;
+  notices: Counter<"action">;
+  remoteQueue: Gauge<"state">;
 }
 
 export function deliveryMetrics(registry: Registry): DeliveryMetrics {
@@ -32,6 +37,35 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
     blobsCollected: new Counter({
       name: "postline_delivery_blobs_collected_total",
       help: "Unreferenced blobs deleted by the collector",
+      registers: [registry],
+    }),
+    remoteAttempts: new Counter({
+      name: "postline_delivery_remote_recipients_total",
+      help: "Remote recipients by the outcome of an SMTP attempt: delivered, deferred (temporary failure, retried) or bounced",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    remoteResends: new Counter({
+      name: "postline_delivery_remote_resends_total",
+      help: "Recipients sent again because the process that was sending them stopped mid-transaction (possible duplicates)",
+      registers: [registry],
+    }),
+    remoteLatency: new Histogram({
+      name: "postline_delivery_remote_latency_seconds",
+      help: "From the message's acceptance to its acceptance by the remote MX (message age at delivery)",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400, 432000],
+      registers: [registry],
+    }),
+    notices: new Counter({
+      name: "postline_delivery_dsn_total",
+      help: "Recipients reported in delivery status notifications sent to senders, by action (failed, delayed, relayed)",
+      labelNames: ["action"],
+      registers: [registry],
+    }),
+    remoteQueue: new Gauge({
+      name: "postline_delivery_queue_recipients",
+      help: "Remote recipients waiting, by state (queued, deferred, in_flight), as of this process's last sweep",
+      labelNames: ["state"],
       registers: [registry],
     }),
   };

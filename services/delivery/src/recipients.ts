@@ -24,8 +24,8 @@ export async function planRecipients(db: Queryable, event: MailClassified, resol
         for (const address of r.remote) remote.add(address);
         break;
       case "not-local-domain":
-        // Submitted mail goes out; inbound mail for a domain removed since RCPT is not relayed.
-        if (event.source === "submission") remote.add(rcpt.toLowerCase());
+        // Submitted mail and notices go out; inbound mail for a domain removed since RCPT is not relayed.
+        if (event.source !== "inbound") remote.add(rcpt.toLowerCase());
         else failed.push({ recipient: rcpt.toLowerCase(), reason: `domain ${r.domain} is no longer local` });
         break;
       case "unknown-user":

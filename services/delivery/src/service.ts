@@ -1,11 +1,15 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { Topics, type Consumer } from "@postline/bus";
 import { parseConfig, z } from "@postline/config";
-import { eventHandler, mailClassified } from "@postline/events";
+import { deliveryRetry, eventHandler, mailClassified } from "@postline/events";
 import { blobGc } from "@postline/mailstore";
 import type { ServiceModule } from "@postline/platform";
 import { handleClassified } from "./handle-classified.ts";
 import { deliveryMetrics } from "./metrics.ts";
 import { ResolutionCache } from "./recipients.ts";
+import { RemoteDelivery } from "./remote/remote-delivery.ts";
+import { remoteSchema } from "./remote/settings.ts";
 
 const seconds = (fallback: number) => z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0).default(fallback);
 
@@ -34,11 +38,14 @@ const deliverySchema = z.object({
 
 /** The consumer group of every delivery process: they share mail.classified's partitions. */
 export const DELIVERY_GROUP = "delivery";
+/** The group reading the retry topics (its own: members of one group must subscribe to the same topics). */
+export const RETRY_GROUP = "delivery-retry";
 
 /**
  * Delivery: consumes `mail.classified` in the `delivery` group. The local part stores messages
- * into mailboxes (or quarantine); remote recipients are recorded as queued for the remote part.
- * It also runs the blob collector (every replica may; they skip each other's rows).
+ * into mailboxes (or quarantine); the remote part queues remote recipients and sends them to their
+ * MX hosts, retrying through `delivery.retry.<tier>` (group `delivery-retry`) and bouncing with
+ * DSNs. It also runs the blob collector (every replica may; they skip each other's rows).
  */
 export const deliveryService: ServiceModule = {
   name: "delivery",
@@ -46,7 +53,11 @@ export const deliveryService: ServiceModule = {
     const settings = parseConfig(deliverySchema, ctx.env);
     const metrics = deliveryMetrics(ctx.registry);
     const resolutions = new ResolutionCache(settings.POSTLINE_DELIVERY_RECIPIENT_CACHE_MS);
-    const deps = { db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics, resolutions };
+    const remoteSettings = parseConfig(remoteSchema, ctx.env);
+    const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
+    const remote = new RemoteDelivery({ db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics, owner }, remoteSettings);
+    remote.start();
+    const deps = { db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics, resolutions, remote };
 
     const consumer: Consumer = await ctx.bus.consume({
       groupId: DELIVERY_GROUP,
@@ -57,6 +68,17 @@ export const deliveryService: ServiceModule = {
         mailClassified,
         (event) => handleClassified(deps, event),
         (err, message) => ctx.logger.error({ err, topic: message.topic, partition: message.partition, offset: message.offset }, "invalid mail.classified event skipped"),
+      ),
+    });
+
+    const retries: Consumer = await ctx.bus.consume({
+      groupId: RETRY_GROUP,
+      topics: RemoteDelivery.retryTopics(),
+      partitionsConcurrently: settings.POSTLINE_DELIVERY_CONCURRENCY,
+      handler: eventHandler(
+        deliveryRetry,
+        (event) => remote.handleRetry(event),
+        (err, message) => ctx.logger.error({ err, topic: message.topic, partition: message.partition, offset: message.offset }, "invalid retry record skipped"),
       ),
     });
 
@@ -75,12 +97,13 @@ export const deliveryService: ServiceModule = {
     const gcTimer = settings.POSTLINE_BLOB_GC_INTERVAL_SECONDS > 0 ? setInterval(collect, settings.POSTLINE_BLOB_GC_INTERVAL_SECONDS * 1000) : undefined;
     gcTimer?.unref();
 
-    ctx.logger.info({ group: DELIVERY_GROUP, concurrency: settings.POSTLINE_DELIVERY_CONCURRENCY }, "delivery consuming mail.classified");
+    ctx.logger.info({ group: DELIVERY_GROUP, concurrency: settings.POSTLINE_DELIVERY_CONCURRENCY, owner }, "delivery consuming mail.classified and the retry topics");
     return {
       listening: {},
       async stop() {
         clearInterval(gcTimer);
-        await consumer.stop();
+        await Promise.all([consumer.stop(), retries.stop()]);
+        await remote.stop();
         await gcRun;
       },
     };

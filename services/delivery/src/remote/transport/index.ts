@@ -1,0 +1,3 @@
+export { RemoteTransport } from "./remote-transport.ts";
+export { RouteResolver, DnsLookupError, type RouteResolverOptions } from "./route-resolver.ts";
+export type { OutboundEnvelope, OutboundRecipient, RecipientOutcome, TransportSettings, Route, RouteHost } from "./types.ts";
