@@ -7,3 +7,6 @@ export { startDnsServer, dnsmasqConfig, type DnsZones, type DnsServer } from "./
 export { startMinio, type MinioInstance } from "./minio.ts";
 export { smtpTransaction, simpleMessage, type SmtpTransaction, type SmtpReply } from "./smtp-client.ts";
 export { SmtpClient, sendMail, sendTransaction, type Reply } from "./smtp-session.ts";
+export { startSmtpSink, type SmtpSink, type SmtpSinkOptions, type SinkMessage } from "./smtp-sink.ts";
+export { startSlowProxy, type SlowProxy, type SlowProxyOptions } from "./slow-proxy.ts";
+export { freeSharedPort, waitForListener } from "./loopback.ts";

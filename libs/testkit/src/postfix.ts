@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -8,18 +8,27 @@ import { freePort } from "./ports.ts";
 const run = promisify(execFile);
 
 export interface PostfixOptions {
-  /** Where Postfix hands every message: `[127.0.0.1]:2525` (brackets: no MX lookup). */
-  relayhost: string;
+  /** Where Postfix hands every message: `[127.0.0.1]:2525` (brackets: no MX lookup). Default: none. */
+  relayhost?: string;
   /** Domains it accepts mail for from anyone and relays to the relayhost. */
-  relayDomains: string[];
+  relayDomains?: string[];
+  /** Domains Postfix delivers itself: every recipient's mail goes into one Maildir, read with `mailbox()`. */
+  mailboxDomains?: string[];
+  /** The loopback address its SMTP listener binds (default 127.0.0.1). */
+  address?: string;
+  /** Its SMTP port (default: a free one). */
+  port?: number;
   /** Extra main.cf lines. */
   main?: Record<string, string>;
 }
 
 export interface PostfixInstance {
-  /** The port of its SMTP listener on 127.0.0.1. */
+  /** The address and port of its SMTP listener (127.0.0.1 unless `address` was given). */
+  address: string;
   port: number;
   dir: string;
+  /** The messages it delivered for `mailboxDomains`, oldest first, as stored (Postfix adds Return-Path, Delivered-To and Received; LF line ends). */
+  mailbox(): Buffer[];
   maillog(): string;
   /** Resolves when the queue holds no message (everything handed on or bounced). */
   waitForEmptyQueue(timeoutMs?: number): Promise<void>;
@@ -42,7 +51,14 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
   mkdirSync(data);
   mkdirSync(join(dir, "queue"));
   chownSync(data, uid("postfix"), -1);
-  const port = await freePort();
+  const address = options.address ?? "127.0.0.1";
+  const port = options.port ?? (await freePort());
+  const mailboxBase = join(dir, "mailbox");
+  const mailboxDomains = options.mailboxDomains ?? [];
+  if (mailboxDomains.length > 0) {
+    mkdirSync(mailboxBase);
+    chownSync(mailboxBase, uid("postfix"), gid("postfix"));
+  }
   const main: Record<string, string> = {
     compatibility_level: "3.6",
     queue_directory: join(dir, "queue"),
@@ -51,12 +67,25 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     setgid_group: "postdrop",
     myhostname: "relay.postline-test.invalid",
     mydomain: "postline-test.invalid",
+    // Postfix accepts only addresses of an interface here (127.0.0.1 for all of 127/8): another
+    // loopback address is named in master.cf instead.
     inet_interfaces: "127.0.0.1",
     inet_protocols: "ipv4",
     mydestination: "",
     mynetworks: "127.0.0.0/8",
-    relay_domains: options.relayDomains.join(", "),
-    relayhost: options.relayhost,
+    relay_domains: (options.relayDomains ?? []).join(", "),
+    relayhost: options.relayhost ?? "",
+    ...(mailboxDomains.length > 0
+      ? {
+          virtual_mailbox_domains: mailboxDomains.join(", "),
+          virtual_mailbox_base: mailboxBase,
+          // Every recipient into one Maildir (the trailing slash), owned by the postfix user.
+          virtual_mailbox_maps: "static:Maildir/",
+          virtual_uid_maps: `static:${uid("postfix")}`,
+          virtual_gid_maps: `static:${gid("postfix")}`,
+          virtual_minimum_uid: "1",
+        }
+      : {}),
     smtp_dns_support_level: "disabled",
     maillog_file: join(dir, "maillog"),
     maillog_file_prefixes: dir,
@@ -70,12 +99,22 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
   };
   writeFileSync(join(conf, "main.cf"), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n");
   copyFileSync("/etc/postfix/master.cf", join(conf, "master.cf"));
-  const master = readFileSync(join(conf, "master.cf"), "utf8").replace(/^smtp\s+inet\s.*$/m, `${port} inet n - n - - smtpd`);
+  const master = readFileSync(join(conf, "master.cf"), "utf8").replace(/^smtp\s+inet\s.*$/m, `${address === "127.0.0.1" ? "" : `${address}:`}${port} inet n - n - - smtpd`);
   writeFileSync(join(conf, "master.cf"), master);
   await run("/usr/sbin/postfix", ["-c", conf, "start"]);
   const instance: PostfixInstance = {
+    address,
     port,
     dir,
+    mailbox() {
+      const files: Array<{ path: string; name: string }> = [];
+      for (const sub of ["new", "cur"]) {
+        const folder = join(mailboxBase, "Maildir", sub);
+        if (existsSync(folder)) for (const name of readdirSync(folder)) files.push({ path: join(folder, name), name });
+      }
+      // Maildir names start with the delivery time in seconds, then a sequence part: good enough as an order.
+      return files.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })).map((f) => readFileSync(f.path));
+    },
     maillog: () => (existsSync(join(dir, "maillog")) ? readFileSync(join(dir, "maillog"), "utf8") : ""),
     async flush() {
       await run("/usr/sbin/postqueue", ["-c", conf, "-f"]);
@@ -95,6 +134,14 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     },
   };
   return instance;
+}
+
+function gid(group: string): number {
+  const line = readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${group}:`));
+  if (!line) throw new Error(`no group ${group}`);
+  return Number(line.split(":")[2]);
 }
 
 function uid(user: string): number {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { RecipientOutcome } from "./remote/transport/types.ts";
 
 /** Where a recipient's copy went. */
 export type DeliveryOutcome = "inbox" | "junk" | "duplicate" | "quarantined" | "remote_queued" | "failed";
@@ -9,6 +10,7 @@ export interface DeliveryMetrics {
   overQuota: Counter;
   blobsCollected: Counter;
   remoteAttempts: Counter<"outcome">;
+  remoteAttemptResults: Counter<"result">;
   remoteResends: Counter;
   remoteLatency: Histogram;
   notices: Counter<"action">;
@@ -45,6 +47,12 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
       labelNames: ["outcome"],
       registers: [registry],
     }),
+    remoteAttemptResults: new Counter({
+      name: "postline_delivery_remote_attempts_total",
+      help: "Remote recipients by the reply class of an SMTP attempt: 2xx, 4xx, 5xx (the server's reply, or our decision of that class), connection (no usable connection or reply: DNS, refused, timeout, lost)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
     remoteResends: new Counter({
       name: "postline_delivery_remote_resends_total",
       help: "Recipients sent again because the process that was sending them stopped mid-transaction (possible duplicates)",
@@ -69,4 +77,19 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
       registers: [registry],
     }),
   };
+}
+
+export type AttemptResult = "2xx" | "4xx" | "5xx" | "connection";
+
+/**
+ * The result label of one recipient's attempt: the class of the SMTP reply it got; failures without a
+ * reply are "connection" when their status is 4.4.x (routing, no answer, bad connection), else the
+ * class of the status we decided (e.g. 5.1.10 null MX, 5.3.4 over the server's SIZE).
+ */
+export function attemptResult(o: RecipientOutcome): AttemptResult {
+  if (o.kind === "delivered") return "2xx";
+  const code = /^([245])\d\d(?:[ -]|$)/.exec(o.error.trim())?.[1];
+  if (code === "2" || code === "4" || code === "5") return `${code}xx`;
+  if (o.status.startsWith("4.4.")) return "connection";
+  return o.status.startsWith("5") ? "5xx" : "4xx";
 }

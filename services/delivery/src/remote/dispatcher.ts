@@ -15,6 +15,7 @@ export interface DispatcherLimits {
 export class Dispatcher {
   private readonly waiting = new Map<string, OutboundJob[]>();
   private readonly active = new Map<string, number>();
+  private readonly runningJobs = new Set<OutboundJob>();
   private running = 0;
   private queued = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -43,6 +44,11 @@ export class Dispatcher {
   /** Jobs waiting for a slot and jobs running. */
   get size(): { waiting: number; running: number } {
     return { waiting: this.queued, running: this.running };
+  }
+
+  /** Every job waiting or running: what this process holds. */
+  held(): OutboundJob[] {
+    return [...[...this.waiting.values()].flat(), ...this.runningJobs];
   }
 
   /** Stops taking jobs; drops the waiting ones (their owner's lease hands them on) and resolves when the running ones finished. */
@@ -84,6 +90,7 @@ export class Dispatcher {
 
   private start(job: OutboundJob): void {
     this.running++;
+    this.runningJobs.add(job);
     this.active.set(job.domain, (this.active.get(job.domain) ?? 0) + 1);
     void this.run(job)
       .catch(() => {
@@ -91,6 +98,7 @@ export class Dispatcher {
       })
       .finally(() => {
         this.running--;
+        this.runningJobs.delete(job);
         const n = (this.active.get(job.domain) ?? 1) - 1;
         if (n === 0) this.active.delete(job.domain);
         else this.active.set(job.domain, n);

@@ -131,8 +131,10 @@ export class OutboundQueue {
 
   /**
    * Takes the job's recipients that are still due for an SMTP transaction starting now: waiting
-   * (queued or deferred), due, and owned by this process or by nobody alive. Rows another
-   * transaction holds are skipped, not waited for.
+   * (queued or deferred), due, and owned by this process or by nobody alive. A row another
+   * transaction holds (a lease renewal, another process's claim) is waited for and checked again,
+   * never skipped: a skipped row would stay owned by this process with nobody sending it. Rows are
+   * locked in id order, as the renewal locks them, so the two cannot deadlock.
    */
   async claimForSending(job: OutboundJob): Promise<ClaimedRecipient[]> {
     const r = await this.db.query<{ recipient: string; attempts: number; resend: boolean; delay_notified: boolean }>(
@@ -142,9 +144,10 @@ export class OutboundQueue {
               resends = d.resends + CASE WHEN s.prev IS NOT NULL THEN 1 ELSE 0 END
          FROM (SELECT id, sending_since AS prev FROM deliveries
                 WHERE mail_id = $1 AND recipient = ANY($2::text[]) AND status IN ('queued', 'deferred')
-                  AND next_attempt_at <= now()
+                  AND next_attempt_at <= now() + interval '2 seconds'
                   AND (lease_owner = $3 OR lease_owner IS NULL OR lease_expires < now())
-                FOR UPDATE SKIP LOCKED) s
+                ORDER BY id
+                FOR UPDATE) s
         WHERE d.id = s.id
         RETURNING d.recipient, d.attempts, s.prev IS NOT NULL AS resend, d.delay_notified_at IS NOT NULL AS delay_notified`,
       [job.mailId, job.recipients, this.owner, this.leaseMs / 1000],
@@ -154,13 +157,14 @@ export class OutboundQueue {
 
   /**
    * Takes ownership of a waiting recipient that is due (a retry record came in), without starting a
-   * transaction yet. Null when it is not waiting, not due, or owned by a live process.
+   * transaction yet. Null when it is not waiting, not due, or owned by a live process. "Due" allows
+   * two seconds of clock difference between the process that scheduled the retry and the database.
    */
   async claimDue(mailId: string, recipient: string): Promise<OutboundJob | null> {
     const r = await this.db.query<{ domain: string }>(
       `UPDATE deliveries SET lease_owner = $3, lease_expires = now() + make_interval(secs => $4), updated_at = now()
         WHERE mail_id = $1 AND recipient = $2 AND domain IS NOT NULL AND status IN ('queued', 'deferred')
-          AND next_attempt_at <= now() + interval '1 second'
+          AND next_attempt_at <= now() + interval '2 seconds'
           AND (lease_owner = $3 OR lease_owner IS NULL OR lease_expires < now())
         RETURNING domain`,
       [mailId, recipient, this.owner, this.leaseMs / 1000],
@@ -194,12 +198,23 @@ export class OutboundQueue {
     };
   }
 
-  /** Extends the lease on everything this process owns. */
-  async renewLeases(): Promise<number> {
+  /**
+   * Extends the lease on the recipients this process still holds (waiting in its dispatcher or
+   * being sent), and only those: a row it owns but no longer holds (an attempt that failed before
+   * recording anything) runs out of lease and is taken over by a sweep.
+   */
+  async renewLeases(held: OutboundJob[]): Promise<number> {
+    const pairs = held.flatMap((job) => job.recipients.map((recipient) => [job.mailId, recipient] as const));
+    if (pairs.length === 0) return 0;
     const r = await this.db.query(
-      `UPDATE deliveries SET lease_expires = now() + make_interval(secs => $2)
-        WHERE lease_owner = $1 AND status IN ('queued', 'deferred')`,
-      [this.owner, this.leaseMs / 1000],
+      `UPDATE deliveries d SET lease_expires = now() + make_interval(secs => $2)
+         FROM (SELECT id FROM deliveries
+                WHERE (mail_id, recipient) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+                  AND lease_owner = $1 AND status IN ('queued', 'deferred')
+                ORDER BY id
+                FOR UPDATE) s
+        WHERE d.id = s.id`,
+      [this.owner, this.leaseMs / 1000, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
     );
     return r.rowCount ?? 0;
   }

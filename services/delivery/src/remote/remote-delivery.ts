@@ -4,7 +4,7 @@ import type { Db } from "@postline/db";
 import type { DsnRecipient } from "@postline/dsn";
 import { deliveryRetry, encodeEvent, type DeliveryRetry, type MailClassified } from "@postline/events";
 import type { Logger } from "@postline/telemetry";
-import type { DeliveryMetrics } from "../metrics.ts";
+import { attemptResult, type DeliveryMetrics } from "../metrics.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { sendNotice } from "./notices.ts";
 import { diagnosticCode, hostName, rcptParams, retryDelay, wantsNotice } from "./outcomes.ts";
@@ -70,7 +70,7 @@ export class RemoteDelivery {
   start(): void {
     const leaseMs = this.settings.POSTLINE_DELIVERY_LEASE_SECONDS * 1000;
     const renew = setInterval(() => {
-      this.queue.renewLeases().catch((err) => this.deps.logger.warn({ err }, "remote delivery: could not renew leases"));
+      this.queue.renewLeases(this.dispatcher.held()).catch((err) => this.deps.logger.warn({ err }, "remote delivery: could not renew leases"));
     }, leaseMs / 3);
     const sweep = setInterval(() => void this.sweep(), this.settings.POSTLINE_DELIVERY_SWEEP_SECONDS * 1000);
     for (const t of [renew, sweep]) {
@@ -180,6 +180,7 @@ export class RemoteDelivery {
 
   private async record(message: OutboundMessage, claimed: ClaimedRecipient[], outcomes: RecipientOutcome[], log: Logger): Promise<void> {
     const { metrics } = this.deps;
+    for (const o of outcomes) metrics.remoteAttemptResults.inc({ result: attemptResult(o) });
     const byRecipient = new Map(claimed.map((c) => [c.recipient, c]));
     const now = Date.now();
     const delivered = outcomes.filter((o): o is Extract<RecipientOutcome, { kind: "delivered" }> => o.kind === "delivered");
