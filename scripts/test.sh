@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash deploy/local/tools.sh
+# Helm (built with go install: minutes the first time, cached after) and Prometheus with promtool,
+# before any test file starts, so no file spends its timeout on an install.
+bash deploy/local/helm.sh >/dev/null
+bash deploy/local/prometheus.sh >/dev/null
 bash deploy/local/infra.sh up
 # shellcheck disable=SC1091
 source deploy/local/.run/env

@@ -1,17 +1,22 @@
 import { join } from "node:path";
+import type { Registry } from "prom-client";
 import type { PlatformConfig } from "@postline/config";
 import type { BlobStore } from "./blobstore.ts";
 import { FsBlobStore } from "./fs-blobstore.ts";
 import { S3BlobStore } from "./s3-blobstore.ts";
+import { withMetrics } from "./metrics.ts";
 
 export type BlobStoreConfig =
   | { kind: "s3"; endpoint: string; region?: string; bucket: string; accessKey: string; secretKey: string; pathStyle?: boolean; staleTempMs?: number }
   | { kind: "fs"; dir: string; staleTempMs?: number };
 
-/** Opens the configured store: creates its bucket or directories and clears temp left-overs of crashed puts. */
-export async function openBlobStore(config: BlobStoreConfig): Promise<BlobStore> {
-  if (config.kind === "s3") return S3BlobStore.open(config);
-  return FsBlobStore.open(config.dir, { staleTempMs: config.staleTempMs });
+/**
+ * Opens the configured store: creates its bucket or directories and clears temp left-overs of crashed
+ * puts. With a registry, the store records its metrics there (metrics.ts).
+ */
+export async function openBlobStore(config: BlobStoreConfig, registry?: Registry): Promise<BlobStore> {
+  const store = config.kind === "s3" ? await S3BlobStore.open(config) : await FsBlobStore.open(config.dir, { staleTempMs: config.staleTempMs });
+  return registry ? withMetrics(store, registry) : store;
 }
 
 /** The blob store a service uses: S3 in cluster mode, `<POSTLINE_DATA_DIR>/blobs` in standalone mode. */

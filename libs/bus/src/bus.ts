@@ -17,6 +17,13 @@ export interface ProduceRecord {
   headers?: Record<string, string>;
 }
 
+/** How far a consumer group is behind on one partition (Bus.consumerLag). */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
 export interface TopicSpec {
   name: string;
   partitions: number;
@@ -75,5 +82,10 @@ export interface Bus {
   consume(options: ConsumeOptions): Promise<Consumer>;
   /** Resolves when the bus answers; used by /readyz. */
   ping(): Promise<void>;
+  /**
+   * Records behind the group's committed offset, per partition of `topics` (a partition the group
+   * has never committed on counts from the earliest record still kept). For the lag gauge (metrics.ts).
+   */
+  consumerLag?(groupId: string, topics: string[]): Promise<PartitionLag[]>;
   close(): Promise<void>;
 }

@@ -10,3 +10,5 @@ export type { BackoffOptions } from "./backoff.ts";
 export { HandleLater } from "./handle-later.ts";
 export type { BusLogger } from "./logger.ts";
 export { withNamespace } from "./namespace.ts";
+export { withMetrics, busMetrics, type BusMetrics, type BusMetricsOptions } from "./metrics.ts";
+export type { PartitionLag } from "./bus.ts";

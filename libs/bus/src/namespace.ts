@@ -22,5 +22,11 @@ export function withNamespace(bus: Bus, prefix: string): Bus {
       }),
     ping: () => bus.ping(),
     close: () => bus.close(),
+    ...(bus.consumerLag
+      ? {
+          consumerLag: async (groupId: string, topics: string[]) =>
+            (await bus.consumerLag!(physical(groupId), topics.map(physical))).map((l) => ({ ...l, topic: logical(l.topic) })),
+        }
+      : {}),
   };
 }

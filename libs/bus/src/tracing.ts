@@ -48,6 +48,7 @@ export function withTracing(bus: Bus): Bus {
     createTopics: (topics: TopicSpec[]) => bus.createTopics(topics),
     ping: () => bus.ping(),
     close: () => bus.close(),
+    ...(bus.consumerLag ? { consumerLag: bus.consumerLag.bind(bus) } : {}),
 
     produce(topic: string, records: ProduceRecord[]): Promise<void> {
       const span = tracer.startSpan(`send ${topic}`, {

@@ -1,4 +1,4 @@
-import { ConfigError, effectiveEnv, loadConfig, platformSchema } from "@postline/config";
+import { ConfigError, effectiveEnv, loadConfig, parseConfig, platformSchema, z } from "@postline/config";
 import { createLogger, metricsRegistry, startOpsServer, startTracing } from "@postline/telemetry";
 import { openAdapters } from "./adapters.ts";
 import type { RunningService, ServiceModule } from "./service.ts";
@@ -12,17 +12,31 @@ export interface RunOptions {
 }
 
 /**
+ * POSTLINE_SHUTDOWN_GRACE_SECONDS: how long SMTP, IMAP and POP3 sessions get to finish after SIGTERM
+ * before the rest are told 421/BYE and closed (a service's own *_SHUTDOWN_GRACE_MS overrides it).
+ * Below Kubernetes' default terminationGracePeriodSeconds (30) so the process exits before SIGKILL.
+ */
+const shutdownSchema = z.object({
+  POSTLINE_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).min(0).max(3600).default(25),
+});
+
+/** After the grace period, what is left (closing adapters, committing offsets) gets this much more before a forced exit. */
+const FORCED_EXIT_MARGIN_MS = 10_000;
+
+/**
  * The life of a Postline process: configuration, logs, traces, adapters, the ops server, the
  * services; on SIGTERM or SIGINT the reverse: not-ready first, then stop the services (they finish
- * what is in flight), then close the adapters.
+ * what is in flight, all at once, each up to the grace period), then close the adapters (the bus
+ * commits consumer offsets); exit 0. A stop that hangs past grace + 10 s exits 1.
  */
 export async function runServices(options: RunOptions): Promise<{ shutdown(): Promise<void> }> {
   const env = effectiveEnv();
   const config = loadConfig(platformSchema, env);
+  const graceMs = parseConfig(shutdownSchema, env).POSTLINE_SHUTDOWN_GRACE_SECONDS * 1000;
   const logger = createLogger(options.name, config.POSTLINE_LOG_LEVEL);
   const tracing = await startTracing(`postline-${options.name}`, config.OTEL_EXPORTER_OTLP_ENDPOINT);
   const registry = metricsRegistry();
-  const adapters = await openAdapters(config, options.name, logger);
+  const adapters = await openAdapters(config, options.name, logger, registry);
   const ctx = { config, env, logger, registry, db: adapters.db, bus: adapters.bus, blobs: adapters.blobs };
 
   const running: { name: string; service: RunningService }[] = [];
@@ -30,11 +44,10 @@ export async function runServices(options: RunOptions): Promise<{ shutdown(): Pr
   let shuttingDown: Promise<void> | undefined;
   const shutdown = () =>
     (shuttingDown ??= (async () => {
-      logger.info("shutting down");
+      logger.info({ graceSeconds: graceMs / 1000 }, "shutting down");
       ops?.drain();
-      for (const { name, service } of running.reverse()) {
-        await service.stop().catch((err) => logger.error({ err, service: name }, "stop failed"));
-      }
+      // Every service stops accepting at once; each lets its sessions finish up to the grace period.
+      await Promise.all(running.map(({ name, service }) => service.stop({ graceMs }).catch((err) => logger.error({ err, service: name }, "stop failed"))));
       await ops?.app.close();
       await adapters.close().catch((err) => logger.error({ err }, "closing adapters failed"));
       await tracing.shutdown().catch(() => {});
@@ -72,6 +85,11 @@ export async function runServices(options: RunOptions): Promise<{ shutdown(): Pr
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
+      logger.info({ signal }, "signal received");
+      setTimeout(() => {
+        logger.fatal({ graceSeconds: graceMs / 1000 }, "graceful stop did not finish in time; exiting");
+        process.exit(1);
+      }, graceMs + FORCED_EXIT_MARGIN_MS).unref();
       void shutdown().then(() => process.exit(0));
     });
   }

@@ -24,8 +24,16 @@ export interface RunningService {
   adminUrl?: string;
   /** Extra /readyz checks beyond the adapters'. */
   checks?: Record<string, ReadinessCheck>;
-  /** Stop accepting work, finish what is in flight, release resources. */
-  stop(): Promise<void>;
+  /**
+   * Stop accepting work at once, let what is in flight finish (sessions: up to `graceMs`, then
+   * 421/BYE and close), release resources. Without options a service uses its own default.
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+export interface StopOptions {
+  /** POSTLINE_SHUTDOWN_GRACE_SECONDS in ms: how long open sessions may take to finish. */
+  graceMs: number;
 }
 
 /** A service as a unit that both its own entry point and the standalone runner can start. */

@@ -2,3 +2,4 @@ export { CertificateWatcher, checkKeyPair, fingerprint256, readKeyPair, selfSign
 export { certificateFor, type CertificateSettings, type ServerCertificate } from "./certificate-for.ts";
 export { watchCertificateFiles, type WatchOptions } from "./watch.ts";
 export { checkTlsFileSettings, listenerPort } from "./settings.ts";
+export { certificateExpiryGauge, certificateNotAfter, recordCertificateExpiry, type CertificateExpiryTarget } from "./metrics.ts";

@@ -1,6 +1,7 @@
 import type { Logger } from "@postline/telemetry";
 import { CertificateWatcher, fingerprint256, type KeyPair } from "./certificates.ts";
 import type { ServerCertificate } from "./certificate-for.ts";
+import { recordCertificateExpiry } from "./metrics.ts";
 
 export interface WatchOptions {
   intervalMs: number;
@@ -26,6 +27,7 @@ export function watchCertificateFiles(cert: ServerCertificate, o: WatchOptions):
     o.intervalMs,
     (pair) => {
       o.apply(pair);
+      if (cert.expiry) recordCertificateExpiry(cert.expiry, pair.cert);
       o.reloads.inc({ result: "ok" });
       o.logger.info({ cert: files.certPath, fingerprint: fingerprint256(pair.cert) }, "TLS certificate reloaded");
     },

@@ -29,7 +29,7 @@ export async function startImapPop3(ctx: ServiceContext, options: ImapPop3Option
   const logger = ctx.logger;
   const metrics = imapMetrics(ctx.registry);
   const cert = await certificateFor(
-    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "imap" },
+    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "imap", expiry: { registry: ctx.registry, service: "imap-pop3", listeners: ["imap", "imaps", "pop3", "pop3s"] } },
     ctx.config,
     logger,
   );
@@ -79,10 +79,11 @@ export async function startImapPop3(ctx: ServiceContext, options: ImapPop3Option
         if (stopping || !imap.listening) throw new Error("IMAP listeners are not accepting connections");
       },
     },
-    async stop() {
+    async stop(options) {
       stopping = true;
       watcher?.stop();
-      const grace = settings.POSTLINE_IMAP_SHUTDOWN_GRACE_MS;
+      // POSTLINE_IMAP_SHUTDOWN_GRACE_MS when set, else the process's POSTLINE_SHUTDOWN_GRACE_SECONDS.
+      const grace = ctx.env.POSTLINE_IMAP_SHUTDOWN_GRACE_MS === undefined && options ? options.graceMs : settings.POSTLINE_IMAP_SHUTDOWN_GRACE_MS;
       await Promise.all([imap.stop(grace), pop3?.stop(grace)]);
       await notifier.stop();
     },

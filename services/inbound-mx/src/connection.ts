@@ -6,6 +6,9 @@ import { commandLabel } from "./metrics.ts";
 import { ENHANCED_PREFIX } from "@postline/smtp";
 import type { MxServer } from "./server.ts";
 
+/** What sessions still open when a shutdown's grace period ends (or that send a command during it) get with 421. */
+const SHUTTING_DOWN = "4.3.2 Server shutting down";
+
 /**
  * One SMTP session of the MX: smtp-server's connection with the MX's own rules on top.
  *
@@ -105,6 +108,7 @@ export class MxConnection extends SMTPConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (code === 421 && data === "Server shutting down") data = SHUTTING_DOWN; // smtp-server's, with RFC 3463's code
     if (typeof data === "string" && ENHANCED_PREFIX.test(data)) context = false;
     if (!this._socket.destroyed) this.mx.metrics.replies.inc({ code: String(code) });
     super.send(code, data, context);

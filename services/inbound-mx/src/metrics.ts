@@ -21,6 +21,7 @@ export interface MxMetrics {
   commitSeconds: Histogram;
   sessionSymbols: Counter<"symbol">;
   tlsReloads: Counter<"result">;
+  rejections: Counter<"reason">;
 }
 
 /**
@@ -41,6 +42,16 @@ export function mxMetrics(registry: Registry): MxMetrics {
     messageSize: get("postline_inbound_mx_message_size_bytes", () => new Histogram({ name: "postline_inbound_mx_message_size_bytes", help: "Size of accepted messages", buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 5e7], registers })),
     commitSeconds: get("postline_inbound_mx_commit_seconds", () => new Histogram({ name: "postline_inbound_mx_commit_seconds", help: "From DATA to its reply: streaming into the blob store, then publishing", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })),
     sessionSymbols: get("postline_inbound_mx_session_symbols_total", () => new Counter({ name: "postline_inbound_mx_session_symbols_total", help: "Anti-spam symbols decided during SMTP sessions", labelNames: ["symbol"], registers })),
+    rejections: get(
+      "postline_inbound_mx_rejections_total",
+      () =>
+        new Counter({
+          name: "postline_inbound_mx_rejections_total",
+          help: "Refusals at every stage by reason: policy_<symbol> (connect, MAIL FROM), RCPT (unknown_user, relay_denied, over_quota, ...), DATA (too_large, storage_error, ...)",
+          labelNames: ["reason"],
+          registers,
+        }),
+    ),
     tlsReloads: get("postline_inbound_mx_tls_reloads_total", () => new Counter({ name: "postline_inbound_mx_tls_reloads_total", help: "Certificate reloads from the files", labelNames: ["result"], registers })),
   };
 }

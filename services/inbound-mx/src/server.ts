@@ -154,11 +154,13 @@ export class MxServer extends SMTPServer {
     this.deps.recipients.check(this.deps.db, address.address).then(
       (refusal) => {
         this.metrics.recipients.inc({ result: refusal?.reason ?? "accepted" });
+        if (refusal) this.metrics.rejections.inc({ reason: refusal.reason });
         if (refusal) c.log.info({ rcpt: address.address, reason: refusal.reason }, "recipient refused");
         callback(refusal);
       },
       (err: unknown) => {
         this.metrics.recipients.inc({ result: "lookup_failed" });
+        this.metrics.rejections.inc({ reason: "lookup_failed" });
         c.log.error({ err, rcpt: address.address }, "recipient lookup failed");
         callback(new SmtpReply(451, "4.3.0", "Temporary lookup failure, try again later", "lookup_failed"));
       },
@@ -173,7 +175,9 @@ export class MxServer extends SMTPServer {
       (mailId) => callback(null, `2.0.0 Ok: queued as ${mailId}`),
       (err: unknown) => {
         if (!stream.readableEnded && !stream.destroyed) stream.resume(); // drain the rest; the reply follows its end
-        callback(err instanceof SmtpReply ? err : new SmtpReply(451, "4.3.0", "Temporary local problem, try again later", "internal"));
+        const reply = err instanceof SmtpReply ? err : new SmtpReply(451, "4.3.0", "Temporary local problem, try again later", "internal");
+        this.metrics.rejections.inc({ reason: reply.reason });
+        callback(reply);
       },
     ).finally(() => this.commits.delete(work));
   }
@@ -200,6 +204,7 @@ export class MxServer extends SMTPServer {
     if (!rejection) return null;
     c.addSymbol(rejection.symbol);
     c.log.info({ stage, symbol: rejection.symbol, code: rejection.code }, "refused by session policy");
+    this.metrics.rejections.inc({ reason: `policy_${rejection.symbol}` });
     return new SmtpReply(rejection.code, rejection.enhanced, rejection.message, `policy_${rejection.symbol}`);
   }
 }

@@ -35,7 +35,7 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
   const logger = ctx.logger;
   const metrics = mxMetrics(ctx.registry);
   const tls = await certificateFor(
-    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "mx" },
+    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "mx", expiry: { registry: ctx.registry, service: "inbound-mx", listeners: ["smtp"] } },
     ctx.config,
     logger,
   );
@@ -97,10 +97,12 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
         if (stopping || !server.server.listening) throw new Error("SMTP listener is not accepting connections");
       },
     },
-    async stop() {
+    async stop(options) {
       stopping = true;
       watcher?.stop();
-      await server.shutdown(settings.POSTLINE_MX_SHUTDOWN_GRACE_MS);
+      // POSTLINE_MX_SHUTDOWN_GRACE_MS when set, else the process's POSTLINE_SHUTDOWN_GRACE_SECONDS.
+      const grace = ctx.env.POSTLINE_MX_SHUTDOWN_GRACE_MS === undefined && options ? options.graceMs : settings.POSTLINE_MX_SHUTDOWN_GRACE_MS;
+      await server.shutdown(grace);
     },
   };
 }

@@ -8,7 +8,7 @@ import type { Bus } from "@postline/bus";
 import type { Db } from "@postline/db";
 import type { Logger } from "@postline/telemetry";
 import { submitMessage } from "./message.ts";
-import type { SubmissionMetrics } from "./metrics.ts";
+import { mechanismLabel, type SubmissionMetrics } from "./metrics.ts";
 import type { HourlyLimit } from "./rate.ts";
 import { ENHANCED_PREFIX, SmtpReply } from "@postline/smtp";
 import { ownsAddress, type AuthUser } from "./senders.ts";
@@ -27,6 +27,9 @@ export interface SubmissionDeps {
 
 type Callback = (err?: Error | null) => void;
 
+/** What sessions still open when a shutdown's grace period ends (or that send a command during it) get with 421. */
+const SHUTTING_DOWN = "4.3.2 Server shutting down";
+
 /**
  * smtp-server's connection, sending replies whose text starts with an enhanced status code with
  * that code, and not advertising AUTH in the EHLO reply before TLS (smtp-server would, and then
@@ -34,10 +37,21 @@ type Callback = (err?: Error | null) => void;
  */
 class SubmissionConnection extends SMTPConnection {
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (code === 421 && data === "Server shutting down") data = SHUTTING_DOWN; // smtp-server's, with RFC 3463's code
     if (typeof data === "string" && ENHANCED_PREFIX.test(data)) context = false;
     if (code === 250 && Array.isArray(data) && !this.secure) data = data.filter((line) => !/^AUTH /i.test(line));
     if (!this._socket.destroyed) (this._server as unknown as SubmissionServer).deps.metrics.replies.inc({ code: String(code) });
     super.send(code, data, context);
+  }
+
+  private counted = true;
+
+  override _onClose(): void {
+    if (this.counted) {
+      this.counted = false;
+      (this._server as unknown as SubmissionServer).deps.metrics.activeSessions.dec();
+    }
+    super._onClose();
   }
 }
 
@@ -60,6 +74,8 @@ export class SubmissionServer extends SMTPServer {
 
   override connect(socket: Socket, socketOptions?: ConstructorParameters<typeof SMTPConnection>[2]): void {
     const connection = new SubmissionConnection(this, socket, socketOptions);
+    this.deps.metrics.sessions.inc();
+    this.deps.metrics.activeSessions.inc();
     this.connections.add(connection);
     connection.on("error", (err: Error) => this._onError(err));
     connection.on("connect", (data) => this._onClientConnect(data));
@@ -67,7 +83,10 @@ export class SubmissionServer extends SMTPServer {
   }
 
   override onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
-    const invalid = () => callback(new SmtpReply(535, "5.7.8", "Error: authentication credentials invalid", "invalid"));
+    const invalid = () => {
+      this.deps.metrics.authFailures.inc({ mechanism: mechanismLabel(auth.method) });
+      callback(new SmtpReply(535, "5.7.8", "Error: authentication credentials invalid", "invalid"));
+    };
     const name = auth.method === "PLAIN" ? auth.authcid || auth.username : auth.username;
     // PLAIN with an authorisation identity other than the login: acting for someone else is not offered.
     if (auth.method === "PLAIN" && auth.authzid && auth.authcid && auth.authzid.toLowerCase() !== auth.authcid.toLowerCase()) return invalid();
@@ -76,6 +95,7 @@ export class SubmissionServer extends SMTPServer {
       (r) => {
         if (r.ok) return callback(null, { user: { id: r.account.id, address: r.account.address } satisfies AuthUser });
         if (r.reason === "throttled") {
+          this.deps.metrics.authFailures.inc({ mechanism: mechanismLabel(auth.method) });
           const seconds = Math.ceil((r.retryAfterMs ?? 1000) / 1000);
           return callback(new SmtpReply(454, "4.7.0", `Error: too many failed logins, try again in ${seconds} seconds`, "throttled"));
         }

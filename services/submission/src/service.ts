@@ -27,7 +27,7 @@ export async function startSubmission(ctx: ServiceContext, options: SubmissionOp
   const logger = ctx.logger;
   const metrics = submissionMetrics(ctx.registry);
   const tls = await certificateFor(
-    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "submission" },
+    { certPath: settings.POSTLINE_TLS_CERT, keyPath: settings.POSTLINE_TLS_KEY, hostname: settings.POSTLINE_HOSTNAME, stem: "submission", expiry: { registry: ctx.registry, service: "submission", listeners: ["submission", "submissions"] } },
     ctx.config,
     logger,
   );
@@ -73,10 +73,12 @@ export async function startSubmission(ctx: ServiceContext, options: SubmissionOp
         if (stopping || !servers.every((s) => s.server.listening)) throw new Error("submission listeners are not accepting connections");
       },
     },
-    async stop() {
+    async stop(options) {
       stopping = true;
       watcher?.stop();
-      await Promise.all(servers.map((s) => s.shutdown(settings.POSTLINE_SUBMISSION_SHUTDOWN_GRACE_MS)));
+      // POSTLINE_SUBMISSION_SHUTDOWN_GRACE_MS when set, else the process's POSTLINE_SHUTDOWN_GRACE_SECONDS.
+      const grace = ctx.env.POSTLINE_SUBMISSION_SHUTDOWN_GRACE_MS === undefined && options ? options.graceMs : settings.POSTLINE_SUBMISSION_SHUTDOWN_GRACE_MS;
+      await Promise.all(servers.map((s) => s.shutdown(grace)));
     },
   };
 }

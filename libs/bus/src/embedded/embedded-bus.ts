@@ -1,6 +1,6 @@
 import type { Db, Queryable } from "@postline/db";
 import type { BackoffOptions } from "../backoff.ts";
-import type { Bus, ConsumeOptions, Consumer, ProduceRecord, TopicSpec } from "../bus.ts";
+import type { Bus, ConsumeOptions, Consumer, PartitionLag, ProduceRecord, TopicSpec } from "../bus.ts";
 import { errorFields, stderrLogger, type BusLogger } from "../logger.ts";
 import { EmbeddedConsumer } from "./embedded-consumer.ts";
 import { notifierFor, type BusNotifier } from "./notifier.ts";
@@ -136,6 +136,22 @@ export class EmbeddedBus implements Bus {
 
   async ping(): Promise<void> {
     await this.db.query("SELECT 1 FROM bus_topics LIMIT 1");
+  }
+
+  /** The group's committed offsets (bus_group_offsets) against the partitions' ends (bus_partitions). */
+  async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const r = await this.db.query<{ topic: string; partition: number; lag: number }>(
+      `SELECT p.topic, p.partition,
+              p.next_offset - coalesce(o.next_offset,
+                (SELECT min(r."offset") FROM bus_records r WHERE r.topic = p.topic AND r.partition = p.partition),
+                p.next_offset) AS lag
+       FROM bus_partitions p
+       LEFT JOIN bus_group_offsets o ON o.group_id = $1 AND o.topic = p.topic AND o.partition = p.partition
+       WHERE p.topic IN (SELECT jsonb_array_elements_text($2::jsonb))
+       ORDER BY p.topic, p.partition`,
+      [groupId, JSON.stringify(topics)],
+    );
+    return r.rows.map((row) => ({ topic: row.topic, partition: Number(row.partition), lag: Math.max(0, Number(row.lag)) }));
   }
 
   /**

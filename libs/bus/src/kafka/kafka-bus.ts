@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, type Admin, type Producer } from "kafkajs";
 import type { BackoffOptions } from "../backoff.ts";
-import type { Bus, ConsumeOptions, Consumer, ProduceRecord, TopicSpec } from "../bus.ts";
+import type { Bus, ConsumeOptions, Consumer, PartitionLag, ProduceRecord, TopicSpec } from "../bus.ts";
 import { stderrLogger, type BusLogger } from "../logger.ts";
 import { KafkaConsumer } from "./kafka-consumer.ts";
 import { ProduceBatcher } from "./produce-batcher.ts";
@@ -138,6 +138,24 @@ export class KafkaBus implements Bus {
   async ping(): Promise<void> {
     const admin = await this.connectedAdmin();
     await admin.describeCluster();
+  }
+
+  /** The group's committed offsets (admin fetchOffsets) against the partitions' high watermarks. */
+  async consumerLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const admin = await this.connectedAdmin();
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    const result: PartitionLag[] = [];
+    for (const { topic, partitions } of committed) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p]));
+      for (const { partition, offset } of partitions) {
+        const end = ends.get(partition);
+        if (!end) continue;
+        // -1: nothing committed yet; the group starts at the earliest record kept.
+        const from = Number(offset) >= 0 ? Number(offset) : Number(end.low);
+        result.push({ topic, partition, lag: Math.max(0, Number(end.high) - from) });
+      }
+    }
+    return result;
   }
 
   async close(): Promise<void> {

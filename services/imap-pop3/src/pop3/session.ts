@@ -290,6 +290,11 @@ export class Pop3Session {
       await this.bad(`${keyword} is not valid in this state`);
       return;
     }
-    await command.run(this, m[2] ?? "");
+    const end = this.deps.metrics.commandSeconds.startTimer({ command: keyword! });
+    try {
+      await command.run(this, m[2] ?? "");
+    } finally {
+      end();
+    }
   }
 }

@@ -57,6 +57,7 @@ async function plain(s: Pop3Session, response: string): Promise<void> {
 async function login(s: Pop3Session, name: string, password: string): Promise<void> {
   const result = await s.deps.authenticator.login(name, password, s.clientIp, "pop3");
   if (!result.ok) {
+    s.deps.metrics.authFailures.inc({ reason: result.reason });
     if (result.reason === "throttled") {
       const seconds = Math.max(1, Math.ceil((result.retryAfterMs ?? 1000) / 1000));
       return s.err(`[SYS/TEMP] Too many failed logins; try again in ${seconds} seconds`);
