@@ -12,10 +12,6 @@ set -Eeuo pipefail
 
 HELM_MODULE="helm.sh/helm/v3"
 HELM_VERSION="${POSTLINE_HELM_VERSION:-v3.19.5}"
-# Used only when the machine has no Go >= 1.21 (Debian 12's golang-go is 1.19): this toolchain is
-# fetched as the module golang.org/toolchain from the Go module proxy.
-GO_TOOLCHAIN_FALLBACK="go1.24.8"
-
 CACHE_DIR="${POSTLINE_CACHE_DIR:-$HOME/.cache/postline}"
 HELM_DIR="$CACHE_DIR/helm/$HELM_VERSION"
 HELM_BIN="$HELM_DIR/helm"
@@ -28,41 +24,8 @@ if [[ -x "$HELM_BIN" ]]; then
   exit 0
 fi
 
-go_minor() {
-  "$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'
-}
-
-find_go() {
-  local candidate
-  for candidate in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-    [[ -n "$candidate" && -x "$candidate" ]] || continue
-    if (($(go_minor "$candidate" || echo 0) >= 21)); then
-      printf '%s\n' "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
-
-build_go() {
-  local go
-  if go="$(find_go)"; then
-    printf '%s\n' "$go"
-    return
-  fi
-  if ! command -v go >/dev/null; then
-    [[ $(id -u) -eq 0 ]] || die "no Go found; install golang-go"
-    log "installing golang-go from Debian's packages"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go >&2
-  fi
-  local mod dir
-  mod="golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN_FALLBACK.linux-$(dpkg --print-architecture)"
-  dir="$(GOFLAGS=-modcacherw go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -n "$dir" && -f "$dir/bin/go" ]] || die "could not fetch $mod from the Go module proxy"
-  chmod -R u+x "$dir/bin" "$dir/pkg/tool"
-  printf '%s\n' "$dir/bin/go"
-}
+# shellcheck source=deploy/local/go.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go.sh"
 
 mkdir -p "$HELM_DIR"
 exec 9>"$HELM_DIR.lock"

@@ -19,8 +19,6 @@ READY_TIMEOUT="${POSTLINE_INFRA_TIMEOUT:-90}"
 KAFKA_VERSION="${POSTLINE_KAFKA_VERSION:-4.4.0}"
 MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
-# The Go toolchain minio's go.mod asks for; fetched from the Go module proxy only if no Go >= 1.21 exists.
-GO_TOOLCHAIN_FALLBACK="go1.24.8"
 
 # POSTLINE_INFRA_PORT_OFFSET shifts every port, for a second checkout's instance beside the usual one.
 PORT_OFFSET="${POSTLINE_INFRA_PORT_OFFSET:-0}"
@@ -143,21 +141,8 @@ find_java() {
   return 1
 }
 
-go_minor() {
-  "$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'
-}
-
-find_go() {
-  local candidate
-  for candidate in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-    [[ -n "$candidate" && -x "$candidate" ]] || continue
-    if (($(go_minor "$candidate" || echo 0) >= 21)); then
-      printf '%s\n' "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=deploy/local/go.sh
+source "$HERE/go.sh"
 
 # Installs every missing tool in one apt run, before the services start in parallel.
 ensure_tools() {
@@ -388,24 +373,6 @@ minio_pid_file() { printf '%s\n' "$RUN_DIR/minio.pid"; }
 minio_running() { pid_runs "$(read_pid "$(minio_pid_file)")" "minio server" && port_open "$MINIO_PORT"; }
 minio_ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$MINIO_PORT/minio/health/live"; }
 
-# Go and its module downloads come from the Go module proxy. Without a Go >= 1.21 on the machine
-# (Debian 12's golang-go is 1.19), the toolchain minio asks for is itself fetched as the module
-# golang.org/toolchain, which is what GOTOOLCHAIN=auto does in newer Go.
-minio_go() {
-  local go
-  if go="$(find_go)"; then
-    printf '%s\n' "$go"
-    return
-  fi
-  command -v go >/dev/null || die "no Go found"
-  local mod dir
-  mod="golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN_FALLBACK.linux-$(dpkg --print-architecture)"
-  dir="$(GOFLAGS=-modcacherw go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -n "$dir" && -f "$dir/bin/go" ]] || die "could not fetch $mod from the Go module proxy"
-  chmod -R u+x "$dir/bin" "$dir/pkg/tool"
-  printf '%s\n' "$dir/bin/go"
-}
-
 minio_build() {
   local bin go
   bin="$(minio_bin)"
@@ -414,7 +381,7 @@ minio_build() {
   log "building minio $MINIO_VERSION with go install (several minutes, cached afterwards; log $build_log)"
   export GOMODCACHE="${GOMODCACHE:-$CACHE_DIR/go/mod}" GOCACHE="${GOCACHE:-$CACHE_DIR/go/build}"
   export GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=auto CGO_ENABLED=0
-  go="$(minio_go)"
+  go="$(build_go)"
   GOBIN="$(dirname "$bin").tmp.$$" "$go" install "$MINIO_MODULE@$MINIO_VERSION" >"$build_log" 2>&1 ||
     { show_log_tail "$build_log"; die "go install $MINIO_MODULE@$MINIO_VERSION failed"; }
   mkdir -p "$(dirname "$bin")"

@@ -5,21 +5,15 @@ import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { Client } from "minio";
-import { testInfra, uniqueName } from "@postline/testkit";
+import { metricSamples, testInfra, uniqueName, type MetricSample } from "@postline/testkit";
 import { BlobNotFoundError, FsBlobStore, openBlobStore, withBlobMetrics, type BlobStore, type BlobStoreConfig } from "../src/index.ts";
 import { blobStoreContract } from "./blobstore-contract.ts";
 import { MiB, readAll } from "./helpers.ts";
 
-interface Sample {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
-async function samples(registry: Registry, name: string): Promise<Sample[]> {
-  const metric = registry.getSingleMetric(name);
-  assert.ok(metric, `${name} is registered`);
-  return (await metric.get()).values as Sample[];
+async function samples(registry: Registry, name: string): Promise<MetricSample[]> {
+  const s = await metricSamples(registry, name);
+  assert.ok(registry.getSingleMetric(name), `${name} is registered`);
+  return s;
 }
 
 async function opCounts(registry: Registry): Promise<Record<string, number>> {

@@ -1,21 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import { createPgliteDatabase, createTestDatabase, testKafkaBrokers, uniqueName } from "@postline/testkit";
+import { createPgliteDatabase, createTestDatabase, metricSamples, testKafkaBrokers, uniqueName } from "@postline/testkit";
 import { openBus, type Bus, type BusConfig } from "../src/index.ts";
 import { EMBEDDED_TEST_OPTIONS, KAFKA_TEST_OPTIONS } from "./test-options.ts";
 
-interface Sample {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
-async function samples(registry: Registry, name: string): Promise<Sample[]> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return [];
-  return (await metric.get()).values as Sample[];
-}
+const samples = metricSamples;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,20 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import { createTestDatabase } from "@postline/testkit";
+import { createTestDatabase, metricSamples, type MetricSample } from "@postline/testkit";
 import { PgDb } from "../src/index.ts";
 import { PgliteDb } from "../src/pglite-db.ts";
 
-interface Sample {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
-async function samples(registry: Registry, name: string): Promise<Sample[]> {
-  const metric = registry.getSingleMetric(name);
-  assert.ok(metric, `${name} is registered`);
-  return (await metric.get()).values as Sample[];
+async function samples(registry: Registry, name: string): Promise<MetricSample[]> {
+  const s = await metricSamples(registry, name);
+  assert.ok(registry.getSingleMetric(name), `${name} is registered`);
+  return s;
 }
 
 async function counts(registry: Registry): Promise<Record<string, number>> {

@@ -10,3 +10,4 @@ export { SmtpClient, sendMail, sendTransaction, type Reply } from "./smtp-sessio
 export { startSmtpSink, type SmtpSink, type SmtpSinkOptions, type SinkMessage } from "./smtp-sink.ts";
 export { startSlowProxy, type SlowProxy, type SlowProxyOptions } from "./slow-proxy.ts";
 export { freeSharedPort, waitForListener } from "./loopback.ts";
+export { metricSamples, type MetricSample } from "./metrics.ts";
