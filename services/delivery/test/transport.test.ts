@@ -439,7 +439,17 @@ describe("RemoteTransport", () => {
     assert.equal(mx.received.length, 3);
     assert.equal(mx.connections, 1);
 
-    const results = await Promise.all([0, 1].map((i) => transport.deliver("reuse.test", envelope(), [{ address: `c${i}@reuse.test` }], message)));
+    // Each delivery opens its message only once it holds a connection: neither goes on until both
+    // hold one, so they are really in flight together (or 5 s pass, and the count below tells).
+    let holding = 0;
+    let release!: () => void;
+    const both = new Promise<void>((resolve) => (release = resolve));
+    const together = async () => {
+      if (++holding === 2) release();
+      await Promise.race([both, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      return message();
+    };
+    const results = await Promise.all([0, 1].map((i) => transport.deliver("reuse.test", envelope(), [{ address: `c${i}@reuse.test` }], together)));
     assert.deepEqual(
       results.map((r) => r[0]!.kind),
       ["delivered", "delivered"],
