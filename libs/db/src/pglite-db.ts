@@ -29,7 +29,7 @@ export class PgliteDb implements Db {
 
   /** `registry`: where the query metrics go (metrics.ts); none without it. */
   static async open(dataDir?: string, options: { purpose?: string; registry?: Registry } = {}): Promise<PgliteDb> {
-    const lock = dataDir ? acquireDataDirLock(dataDir, options) : undefined;
+    const lock = dataDir ? acquireDataDirLock(dataDir, { ...(options.purpose ? { purpose: options.purpose } : {}) }) : undefined;
     try {
       if (dataDir) mkdirSync(dataDir, { recursive: true });
       const pg = await PGlite.create(dataDir ? { dataDir } : {});
