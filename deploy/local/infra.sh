@@ -340,7 +340,9 @@ kafka_up() {
   kafka_write_config "$dir"
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     [[ -f "$dir/cluster-id" ]] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$dir/cluster-id"
-    "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$(cat "$dir/cluster-id")" \
+    # --cluster-id=ID, not -t ID: a URL-safe base64 id may start with "-" (1 in 64), which the
+    # tool's argument parser would take for an option.
+    "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format --cluster-id="$(cat "$dir/cluster-id")" \
       -c "$dir/server.properties" >>"$logfile" 2>&1 || { show_log_tail "$logfile"; die "kafka storage format failed"; }
     printf '%s\n' "$KAFKA_VERSION" >"$dir/version"
   fi
