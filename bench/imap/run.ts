@@ -28,6 +28,7 @@ import { startDovecot, treeRssKb, type DovecotInstance } from "../../test/e2e/su
 import { blobStoreOf, portsOf, seedMailbox, IMAP_PORTS_ENV } from "../../test/e2e/support/mail-clients.ts";
 import { generateMessage } from "../../test/e2e/support/messages.ts";
 import { runLoad, type LoadResult, type Target } from "./load.ts";
+import { round } from "../support/process-stats.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "10,50").split(",").map(Number);
@@ -164,7 +165,3 @@ console.log(
   }),
 );
 
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}

@@ -13,7 +13,7 @@
  * adds service settings, e.g. BENCH_ENV='{"POSTLINE_DELIVERY_CONCURRENCY":"12"}'.
  */
 import { execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpuMs, peakRssMb, round } from "../support/process-stats.ts";
 import { promisify } from "node:util";
 import { addDomain, createAccount } from "@postline/directory";
 import { clusterEnv, createTestDatabase, freePort, smtpTransaction, startDnsServer, startPostfix, startServiceProcess, type ServiceProcess } from "@postline/testkit";
@@ -123,23 +123,6 @@ for (const [name, ms] of Object.entries(cpu)) console.log(`| CPU per message ${n
 console.log("");
 console.log(JSON.stringify(figures));
 
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-/** User + system CPU time of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return round(kb / 1024);
-}
 
 /**
  * Sends `rate` messages per second for `seconds` over a pool of connections, records when each

@@ -10,7 +10,7 @@
  * process's peak RSS. Prints a table, then one JSON object with the figures as the last line.
  * BENCH_MESSAGES (default 3000), BENCH_PROCESSES (default "1,2,4"), BENCH_ENV (JSON: extra settings).
  */
-import { readFileSync } from "node:fs";
+import { cpuMs, peakRssMb, round } from "../support/process-stats.ts";
 import { openBlobStore } from "@postline/blobstore";
 import { Topics, allTopics, openBus } from "@postline/bus";
 import type { Db } from "@postline/db";
@@ -157,20 +157,3 @@ async function delivered(db: Db): Promise<number> {
   return r.rows[0]!.n;
 }
 
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-/** User + system CPU time of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return round(kb / 1024);
-}
