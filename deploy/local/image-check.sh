@@ -157,13 +157,25 @@ else
   RUN_ENV+=(POSTLINE_MODE=standalone)
 fi
 ARGS=("$CMD_MAIN")
-(exec_image "${RUN_ENV[@]}") >"$WORK/service.log" 2>&1 &
-ADMIN_PID=$!
+# A free port can be taken by another test between our probe and the service's listen: on
+# EADDRINUSE start again on fresh ports (the later assignments win in env).
 ready=""
-for _ in $(seq 1 900); do
-  if curl -fsS "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1; then ready=1; break; fi
-  kill -0 "$ADMIN_PID" 2>/dev/null || break
-  sleep 0.2
+for attempt in 1 2 3; do
+  if [ "$attempt" -gt 1 ]; then
+    OPS_PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+    ADMIN_PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+    RUN_ENV+=(POSTLINE_OPS_PORT="$OPS_PORT" POSTLINE_ADMIN_PORT="$ADMIN_PORT")
+  fi
+  (exec_image "${RUN_ENV[@]}") >"$WORK/service.log" 2>&1 &
+  ADMIN_PID=$!
+  for _ in $(seq 1 900); do
+    if curl -fsS "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1; then ready=1; break; fi
+    kill -0 "$ADMIN_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  [ -n "$ready" ] && break
+  grep -q EADDRINUSE "$WORK/service.log" || break
+  log "port taken meanwhile; starting again on other ports"
 done
 if [ -z "$ready" ]; then log "$CMD_MAIN did not become ready:"; cat "$WORK/service.log"; exit 1; fi
 curl -fsS "http://127.0.0.1:$OPS_PORT/healthz" | grep -q '"ok"' || { log "/healthz did not answer ok"; exit 1; }
