@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { authenticateMessage, type AuthOutcome } from "./authenticate.ts";
 import { createDnsResolver, type DnsResolve } from "./dns.ts";
 import { parseContent, type ContentView } from "./message.ts";
+import type { AccountPolicy, RecipientAccount } from "./policy.ts";
 import { defaultRules, type Rule, type RuleContext, type RuleHit, type Source } from "./rules/index.ts";
 import { defaultSymbols, UNKNOWN_SYMBOL_SCORE, type SymbolDefinition } from "./symbols.ts";
 import { actionForScore, defaultThresholds, strongerAction, type Action, type Thresholds } from "./thresholds.ts";
@@ -18,6 +19,8 @@ export interface ClassifierOptions {
   rules?: Rule[];
   /** Only this many bytes of a message are parsed for the content rules (default 4 MiB). */
   maxContentBytes?: number;
+  /** Checks that give each recipient account a verdict of its own (see ClassifyInput.accounts). */
+  accountPolicies?: AccountPolicy[];
 }
 
 export interface ClassifyInput {
@@ -33,6 +36,8 @@ export interface ClassifyInput {
    * rate symbols, which need the shared database and the mail id).
    */
   hits?: RuleHit[];
+  /** The local recipient accounts; each gets a verdict of its own from the account policies. */
+  accounts?: RecipientAccount[];
 }
 
 export interface ScoredSymbol {
@@ -49,6 +54,21 @@ export interface ClassifyResult {
   authResults: string;
   /** Rules (or authentication) that threw; their symbols are missing from the verdict. */
   errors: Array<{ rule: string; error: unknown }>;
+  /**
+   * One verdict per recipient account of the input (in its order): the message's hits plus the
+   * account policies' hits for that account.
+   */
+  accounts: AccountVerdict[];
+  /** What the verdict was computed from, for whoever learns from it (autolearn, reputation). */
+  content: ContentView;
+  auth: AuthOutcome | null;
+}
+
+export interface AccountVerdict {
+  accountId: number;
+  action: Action;
+  score: number;
+  symbols: ScoredSymbol[];
 }
 
 export interface Classifier {
@@ -62,6 +82,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
   const rules = options.rules ?? defaultRules;
   const maxContentBytes = options.maxContentBytes ?? 4 * 1024 * 1024;
   const dnsblZones = options.dnsblZones ?? [];
+  const accountPolicies = options.accountPolicies ?? [];
 
   return {
     async classify(input) {
@@ -121,21 +142,17 @@ export function createClassifier(options: ClassifierOptions): Classifier {
         dnsblZones,
       };
       const applicable = rules.filter((r) => !r.sources || r.sources.includes(input.source));
-      const hits = (
-        await Promise.all(
-          applicable.map(async (rule): Promise<RuleHit[]> => {
-            try {
-              return await rule.check(ctx);
-            } catch (error) {
-              errors.push({ rule: rule.name, error });
-              return [];
-            }
-          }),
-        )
-      ).flat();
+      const hits = (await Promise.all(applicable.map((rule) => checked(rule.name, () => rule.check(ctx), errors)))).flat();
       hits.push(...(input.hits ?? []));
 
-      return { ...score(hits, symbols, thresholds), authResults, errors };
+      const accounts = await Promise.all(
+        (input.accounts ?? []).map(async (account): Promise<AccountVerdict> => {
+          const accountCtx = { ...account, source: input.source, client: ctx.client, mailFrom: input.mailFrom, content, auth };
+          const own = await Promise.all(accountPolicies.map((p) => checked(p.name, () => p.check(accountCtx), errors)));
+          return { accountId: account.accountId, ...score([...hits, ...own.flat()], symbols, thresholds) };
+        }),
+      );
+      return { ...score(hits, symbols, thresholds), authResults, errors, accounts, content, auth };
     },
   };
 }
@@ -148,7 +165,8 @@ export function score(
 ): { action: Action; score: number; symbols: ScoredSymbol[] } {
   const scored = hits.map((hit): ScoredSymbol => {
     const definition = symbols[hit.name];
-    return { name: hit.name, score: definition?.score ?? UNKNOWN_SYMBOL_SCORE, ...(hit.detail ? { detail: hit.detail } : {}) };
+    const value = hit.score ?? definition?.score ?? UNKNOWN_SYMBOL_SCORE;
+    return { name: hit.name, score: value, ...(hit.detail ? { detail: hit.detail } : {}) };
   });
   const total = Math.round(scored.reduce((sum, s) => sum + s.score, 0) * 100) / 100;
   let action = actionForScore(total, thresholds);
@@ -157,6 +175,16 @@ export function score(
     if (minimum) action = strongerAction(action, minimum);
   }
   return { action, score: total, symbols: scored };
+}
+
+/** Runs one check; a check that throws adds no hits and is reported in `errors`. */
+async function checked(name: string, check: () => RuleHit[] | Promise<RuleHit[]>, errors: ClassifyResult["errors"]): Promise<RuleHit[]> {
+  try {
+    return await check();
+  } catch (error) {
+    errors.push({ rule: name, error });
+    return [];
+  }
 }
 
 /** Mail of our own authenticated users: RFC 8601 `auth` method instead of SPF/DKIM/DMARC. */

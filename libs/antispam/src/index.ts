@@ -9,6 +9,7 @@ export {
   type ClassifierOptions,
   type ClassifyInput,
   type ClassifyResult,
+  type AccountVerdict,
   type ScoredSymbol,
 } from "./classifier.ts";
 export { authenticateMessage, authResultsValue, type AuthOutcome } from "./authenticate.ts";
@@ -17,3 +18,4 @@ export { defaultRules, type Rule, type RuleContext, type RuleHit, type Source } 
 export { defaultSymbols, type SymbolDefinition } from "./symbols.ts";
 export { actionForScore, defaultThresholds, type Action, type Thresholds } from "./thresholds.ts";
 export { antispamSchema, resolverFromSettings, sessionPolicyOptionsFromSettings, type AntispamSettings } from "./settings.ts";
+export type { AccountContext, AccountPolicy, RecipientAccount } from "./policy.ts";

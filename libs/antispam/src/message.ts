@@ -3,6 +3,8 @@ import { simpleParser, type ParsedMail } from "mailparser";
 
 export interface ContentView {
   parsed: ParsedMail;
+  /** The bytes that were parsed (the whole message, or its first maxBytes when truncated). */
+  raw: Buffer;
   /** True when the message was longer than the content cap and only its start was parsed. */
   truncated: boolean;
 }
@@ -22,7 +24,7 @@ export async function parseContent(message: Readable | Buffer, maxBytes: number)
     skipTextLinks: true,
     checksumAlgo: false,
   } as Parameters<typeof simpleParser>[1]);
-  return { parsed, truncated };
+  return { parsed, raw: bytes, truncated };
 }
 
 async function readAtMost(stream: Readable, maxBytes: number): Promise<{ bytes: Buffer; truncated: boolean }> {

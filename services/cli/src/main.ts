@@ -5,6 +5,7 @@ import { registerDkim } from "./commands/dkim.ts";
 import { registerDomain } from "./commands/domain.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerQueue } from "./commands/queue.ts";
+import { registerSpam } from "./commands/spam.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerUser } from "./commands/user.ts";
 
@@ -23,6 +24,7 @@ registerUser(program);
 registerAlias(program);
 registerDkim(program);
 registerQueue(program);
+registerSpam(program);
 registerStart(program);
 
 try {

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { createClassifier, resolverFromSettings, type Classifier } from "@postline/antispam";
+import { createClassifier, defaultRules, resolverFromSettings, type Classifier } from "@postline/antispam";
 import { BlobNotFoundError, type BlobStore } from "@postline/blobstore";
 import { Topics, type Bus, type BusMessage } from "@postline/bus";
 import { parseConfig } from "@postline/config";
@@ -8,6 +8,7 @@ import type { ServiceModule } from "@postline/platform";
 import type { Logger } from "@postline/telemetry";
 import { spamFilterMetrics, type SpamFilterMetrics } from "./metrics.ts";
 import { OutboundRate, outboundSymbols } from "./outbound-rate.ts";
+import { createPolicies, type VerdictObserver } from "./policies.ts";
 import { spamFilterSchema } from "./settings.ts";
 
 export const CONSUMER_GROUP = "spam-filter";
@@ -21,6 +22,7 @@ export const spamFilterService: ServiceModule = {
   async start(ctx) {
     const settings = parseConfig(spamFilterSchema, ctx.env);
     const resolver = resolverFromSettings(settings);
+    const policies = createPolicies({ db: ctx.db, blobs: ctx.blobs, settings, logger: ctx.logger, registry: ctx.registry });
     const classifier = createClassifier({
       hostname: settings.POSTLINE_HOSTNAME,
       resolver,
@@ -32,6 +34,8 @@ export const spamFilterService: ServiceModule = {
       },
       maxContentBytes: settings.POSTLINE_SPAM_MAX_CONTENT_BYTES,
       symbols: outboundSymbols(settings.POSTLINE_SPAM_OUTBOUND_SCORE ?? settings.POSTLINE_SPAM_QUARANTINE_SCORE),
+      rules: [...defaultRules, ...policies.rules],
+      accountPolicies: policies.accountPolicies,
     });
     const outboundRate = new OutboundRate(ctx.db, {
       perMinute: settings.POSTLINE_SPAM_OUTBOUND_PER_MINUTE,
@@ -39,7 +43,15 @@ export const spamFilterService: ServiceModule = {
       recipientsPerHour: settings.POSTLINE_SPAM_OUTBOUND_RCPTS_PER_HOUR,
     });
     const metrics = spamFilterMetrics(ctx.registry);
-    const classify = classifyAndPublish({ classifier, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, metrics, outboundRate });
+    const classify = classifyAndPublish({
+      classifier,
+      bus: ctx.bus,
+      blobs: ctx.blobs,
+      logger: ctx.logger,
+      metrics,
+      outboundRate,
+      observers: policies.observers,
+    });
 
     const consumer = await ctx.bus.consume({
       groupId: CONSUMER_GROUP,
@@ -71,9 +83,10 @@ interface Deps {
   metrics: SpamFilterMetrics;
   /** The outbound rate check of submitted mail; none: not checked. */
   outboundRate?: OutboundRate;
+  observers?: VerdictObserver[];
 }
 
-export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, outboundRate }: Deps) {
+export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, outboundRate, observers = [] }: Deps) {
   return async (event: MailAccepted, message: Pick<BusMessage, "topic">): Promise<void> => {
     const source = message.topic === Topics.mailSubmitted ? "submission" : "inbound";
     const started = performance.now();
@@ -116,6 +129,14 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
     metrics.classifySeconds.observe({ source }, seconds);
     metrics.verdicts.inc({ action: result.action, source });
     for (const symbol of result.symbols) metrics.symbols.inc({ symbol: symbol.name });
+    for (const observer of observers) {
+      try {
+        await observer.observe({ event, source, result });
+      } catch (err) {
+        metrics.ruleErrors.inc({ rule: observer.name });
+        logger.warn({ mailId: event.id, observer: observer.name, err }, "verdict observer failed");
+      }
+    }
     logger.info(
       { mailId: event.id, source, action: result.action, score: result.score, symbols: result.symbols.map((s) => s.name), ms: Math.round(seconds * 1000) },
       "classified",

@@ -22,3 +22,5 @@ export const spamFilterSchema = antispamSchema.extend({
   /** The score of each outbound rate symbol; by default POSTLINE_SPAM_QUARANTINE_SCORE, so any one of them quarantines. */
   POSTLINE_SPAM_OUTBOUND_SCORE: z.coerce.number().optional(),
 });
+
+export type SpamFilterSettings = z.infer<typeof spamFilterSchema>;

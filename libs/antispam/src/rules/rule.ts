@@ -20,6 +20,11 @@ export interface RuleContext {
 export interface RuleHit {
   name: string;
   detail?: string;
+  /**
+   * The score of this hit, overriding the symbol table's: for symbols whose weight is computed
+   * (the Bayes probability, an Rspamd score). The table still names and describes the symbol.
+   */
+  score?: number;
 }
 
 /** One check: emits zero or more symbols; their scores come from the symbol table, not the rule. */
