@@ -2,7 +2,8 @@
 # Installs the real clients and peers the interoperability tests and benchmarks drive, from
 # Debian's packages: swaks, Postfix (a peer MTA; smtp-source and smtp-sink for load), dnsmasq
 # (an authoritative DNS server for test zones), dig, openssl, curl; for IMAP and POP3: isync
-# (mbsync), fetchmail, and Dovecot (the IMAP benchmark's reference server). Idempotent: installs
+# (mbsync), fetchmail, and Dovecot (the IMAP benchmark's reference server); for the spam filter:
+# SpamAssassin (the spam benchmark's reference) and Rspamd (the optional Rspamd merge). Idempotent: installs
 # only what is missing. Postfix and Dovecot are installed unconfigured and never started as system
 # services; tests and benchmarks run private instances with their own config.
 set -euo pipefail
@@ -22,6 +23,9 @@ have fetchmail || need+=(fetchmail)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-core)
 [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
+have spamd || [ -x /usr/sbin/spamd ] || need+=(spamassassin spamc)
+have sa-learn || need+=(spamassassin)
+have rspamd || [ -x /usr/bin/rspamd ] || need+=(rspamd)
 
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0
@@ -37,6 +41,9 @@ apt-get update -qq
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Package scripts may start spamd or rspamd despite policy-rc.d on some paths: tests run their own.
+pkill -x spamd >/dev/null 2>&1 || true
+pkill -x rspamd >/dev/null 2>&1 || true
 # A Dovecot started by an earlier install without policy-rc.d: stop it (there is no systemd here).
 if [ -x /usr/sbin/dovecot ] && pidof dovecot >/dev/null 2>&1; then
   /usr/sbin/dovecot stop >/dev/null 2>&1 || true
