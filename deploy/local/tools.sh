@@ -23,7 +23,7 @@ have fetchmail || need+=(fetchmail)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-core)
 [ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
-have spamd || [ -x /usr/sbin/spamd ] || need+=(spamassassin spamc)
+[ -x /usr/sbin/spamd ] || need+=(spamd spamc)
 have sa-learn || need+=(spamassassin)
 have rspamd || [ -x /usr/bin/rspamd ] || need+=(rspamd)
 
