@@ -36,6 +36,11 @@ export interface ClassifyInput {
    * rate symbols, which need the shared database and the mail id).
    */
   hits?: RuleHit[];
+  /**
+   * False: no SPF/DKIM/DMARC/ARC (a message without its envelope and client, e.g. `postline spam
+   * classify` or the spam benchmark). Default: authenticate inbound mail.
+   */
+  authenticate?: boolean;
   /** The local recipient accounts; each gets a verdict of its own from the account policies. */
   accounts?: RecipientAccount[];
 }
@@ -101,7 +106,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
       // Small messages are read once and shared; large ones are streamed to mailauth in full and cut for parsing.
       const whole = input.size <= maxContentBytes ? await readAll(await open()) : null;
       const contentStream = whole ?? (await open());
-      const authStream = input.source !== "inbound" ? null : (whole ?? (await open()));
+      const authStream = input.source !== "inbound" || input.authenticate === false ? null : (whole ?? (await open()));
 
       const contentTask = (async (): Promise<ContentView> => {
         try {
