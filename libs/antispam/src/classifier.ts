@@ -30,6 +30,9 @@ export interface ClassifyInput {
   source: Source;
   client: { ip: string; helo: string; authUser?: string };
   mailFrom: string;
+  rcptTo?: string[];
+  /** The mail id (queue id), when the message has one. */
+  queueId?: string;
   sessionSymbols?: string[];
   /**
    * Symbols decided outside the rules, scored with the same table (e.g. the spam filter's outbound
@@ -138,8 +141,10 @@ export function createClassifier(options: ClassifierOptions): Classifier {
 
       const ctx: RuleContext = {
         source: input.source,
-        client: { ip: input.client.ip, helo: input.client.helo },
+        client: { ip: input.client.ip, helo: input.client.helo, ...(input.client.authUser ? { authUser: input.client.authUser } : {}) },
         mailFrom: input.mailFrom,
+        rcptTo: input.rcptTo ?? [],
+        ...(input.queueId ? { queueId: input.queueId } : {}),
         content,
         auth,
         sessionSymbols: input.sessionSymbols ?? [],

@@ -19,3 +19,14 @@ export { defaultSymbols, type SymbolDefinition } from "./symbols.ts";
 export { actionForScore, defaultThresholds, type Action, type Thresholds } from "./thresholds.ts";
 export { antispamSchema, resolverFromSettings, sessionPolicyOptionsFromSettings, type AntispamSettings } from "./settings.ts";
 export type { AccountContext, AccountPolicy, RecipientAccount } from "./policy.ts";
+export {
+  BayesStore,
+  bayesTokens,
+  messageKeyOf,
+  bayesRule,
+  accountBayesPolicy,
+  type BayesOptions,
+  type BayesStoreOptions,
+  type SpamClass,
+} from "./bayes/index.ts";
+export { checkWithRspamd, rspamdHits, rspamdRule, RspamdError, type RspamdEnvelope, type RspamdOptions, type RspamdResult, type RspamdSymbol } from "./rspamd.ts";

@@ -41,6 +41,32 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   DMARC_FAIL_NONE: { score: 1.0, description: "DMARC fail, policy none" },
   ARC_PASS: { score: 0, description: "ARC chain valid (informational: the sealers are not trusted)" },
   ARC_FAIL: { score: 1.0, description: "ARC chain broken" },
+  // Reputation, allow/block lists, reply tracking (services/spam-filter/src/policy/). The REPUTATION_*
+  // scores are the bounds: the rule scales them by how one-sided a sender's past verdicts are.
+  REPUTATION_IP_BAD: { score: 3.0, description: "Client network (IPv4 /24, IPv6 /64) mostly sent spam before" },
+  REPUTATION_IP_GOOD: { score: -1.5, description: "Client network (IPv4 /24, IPv6 /64) mostly sent legitimate mail before" },
+  REPUTATION_DOMAIN_BAD: { score: 3.0, description: "Authenticated sender domain (SPF or DMARC pass) mostly sent spam before" },
+  REPUTATION_DOMAIN_GOOD: { score: -2.0, description: "Authenticated sender domain (SPF or DMARC pass) mostly sent legitimate mail before" },
+  REPUTATION_DKIM_BAD: { score: 2.0, description: "DKIM signing domain mostly signed spam before" },
+  REPUTATION_DKIM_GOOD: { score: -1.5, description: "DKIM signing domain mostly signed legitimate mail before" },
+  USER_ALLOWLIST: { score: -20, description: "Sender on the recipient account's allow list (authenticated sender, or client IP)" },
+  USER_BLOCKLIST: { score: 20, description: "Sender (envelope or From) or client IP on the recipient account's block list" },
+  DOMAIN_ALLOWLIST: { score: -20, description: "Sender on the recipient domain's allow list (authenticated sender, or client IP)" },
+  DOMAIN_BLOCKLIST: { score: 20, description: "Sender (envelope or From) or client IP on the recipient domain's block list" },
+  ALLOWLIST_UNAUTHENTICATED: { score: 0, description: "Sender matches an allow list entry but is not authenticated: the entry did not apply" },
+  REPLY_TRUSTED: { score: -3.0, description: "Authenticated sender is an address the recipient account wrote to" },
+  REPLY_UNVERIFIED: { score: -0.5, description: "Sender claims an address the recipient account wrote to, without authentication" },
+  // --- end reputation, lists, reply tracking ---
+  // --- Bayes (libs/antispam/src/bayes): the score of each hit is computed from the probability ---
+  BAYES_SPAM: { score: 0, description: "The global Bayes model finds the message spammy (score from the probability in the detail; ≥ 0.99 alone reaches junk)" },
+  BAYES_HAM: { score: 0, description: "The global Bayes model finds the message legitimate (negative score from the probability)" },
+  BAYES_USER_SPAM: { score: 0, description: "The account's own Bayes model (what its user taught, over the global one) finds the message more spammy than the global model" },
+  BAYES_USER_HAM: { score: 0, description: "The account's own Bayes model finds the message less spammy than the global model" },
+  // --- end Bayes ---
+  // --- Rspamd (libs/antispam/src/rspamd.ts, when POSTLINE_RSPAMD_URL is set) ---
+  RSPAMD: { score: 0, description: "Rspamd's score times POSTLINE_RSPAMD_WEIGHT (computed); the detail has Rspamd's action and its top symbols" },
+  RSPAMD_REJECT: { score: 0, description: "Rspamd's action is reject and POSTLINE_RSPAMD_HONOUR_REJECT is on", minAction: "reject" },
+  // --- end Rspamd ---
 };
 
 /** A symbol no definition names (e.g. a new session symbol) scores this. */

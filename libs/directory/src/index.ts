@@ -22,3 +22,17 @@ export {
 export { DEFAULT_MAILBOXES, newUidValidity } from "./mailboxes.ts";
 export { addAlias, listAliases, removeAlias, type Alias, type AliasFilter } from "./aliases.ts";
 export { resolveRecipient, type Resolution, type ResolvedAccount, type ResolveOptions } from "./resolve.ts";
+export {
+  parseSpamListValue,
+  addSpamListEntry,
+  listSpamListEntries,
+  removeSpamListEntry,
+  getSpamVerdict,
+  type SpamListEntry,
+  type SpamListKind,
+  type SpamListType,
+  type SpamListScope,
+  type NewSpamListEntry,
+  type SpamVerdict,
+  type SpamVerdictSymbol,
+} from "./spam-policy.ts";

@@ -54,12 +54,27 @@ export const mailAccepted = z.object({
 
 export const symbolHit = z.object({ name: z.string(), score: z.number(), detail: z.string().optional() });
 
+export const verdictAction = z.enum(["deliver", "junk", "reject", "quarantine"]);
+
+/** The verdict for one recipient account: the message's hits plus that account's own (its Bayes model, its lists). */
+export const accountVerdict = z.object({
+  accountId: z.number().int().positive(),
+  action: verdictAction,
+  score: z.number(),
+  symbols: z.array(symbolHit),
+});
+
 export const verdict = z.object({
-  action: z.enum(["deliver", "junk", "reject", "quarantine"]),
+  action: verdictAction,
   score: z.number(),
   symbols: z.array(symbolHit),
   /** The Authentication-Results header field value (without the field name). */
   authResults: z.string(),
+  /**
+   * The local recipient accounts whose verdict differs from the message's (action, score or
+   * symbols); an account not listed takes the message's verdict. Absent: none differs.
+   */
+  accounts: z.array(accountVerdict).optional(),
 });
 
 export const mailClassified = mailAccepted.extend({
@@ -90,6 +105,13 @@ export const mailboxChanged = z.object({
   kind: z.enum(["append", "expunge", "flags"]),
   /** For moves into or out of Junk (spam learning): the mail id of the message, when known. */
   mailId: mailId.optional(),
+  /**
+   * Who made the change: `delivery` (a delivered message) or `user` (IMAP APPEND, COPY, MOVE, STORE,
+   * EXPUNGE; POP3 DELE). Absent in events of older producers: unknown, never learned from.
+   */
+  origin: z.enum(["delivery", "user"]).optional(),
+  /** An append made by COPY or MOVE: the mailbox the message came from (same account). */
+  sourceMailboxId: z.number().int().positive().optional(),
 });
 
 export type BlobRefEvent = z.infer<typeof blobRef>;
@@ -98,6 +120,7 @@ export type ClientInfo = z.infer<typeof client>;
 export type MailAccepted = z.infer<typeof mailAccepted>;
 export type MailAcceptedInput = z.input<typeof mailAccepted>;
 export type Verdict = z.infer<typeof verdict>;
+export type AccountVerdictEvent = z.infer<typeof accountVerdict>;
 export type SymbolHit = z.infer<typeof symbolHit>;
 export type MailClassified = z.infer<typeof mailClassified>;
 export type MailClassifiedInput = z.input<typeof mailClassified>;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { InvalidEvent, decodeEvent, encodeEvent, eventHandler, mailAccepted, mailClassified, newMailId, type MailAcceptedInput } from "@postline/events";
+import { InvalidEvent, decodeEvent, encodeEvent, eventHandler, mailAccepted, mailClassified, newMailId, type MailAcceptedInput, type MailClassifiedInput } from "@postline/events";
 
 const sample = (): MailAcceptedInput => ({
   v: 1,
@@ -54,4 +54,23 @@ test("an event handler skips records that can never be valid and passes the rest
   assert.deepEqual(seen, [good.id]);
   assert.deepEqual(invalid, ["not JSON"]);
   assert.ok(new InvalidEvent("x", "y") instanceof Error);
+});
+
+test("mailbox.changed and mail.classified take the learning fields, and stay valid without them", async () => {
+  const { mailboxChanged } = await import("@postline/events");
+  const base = { v: 1, accountId: 1, mailboxId: 2, uid: 3, modseq: 4, kind: "append" } as const;
+  assert.deepEqual(decodeEvent(mailboxChanged, { topic: "t", value: encodeEvent(mailboxChanged, base) }), base);
+  const moved = { ...base, origin: "user", sourceMailboxId: 7 } as const;
+  assert.deepEqual(decodeEvent(mailboxChanged, { topic: "t", value: encodeEvent(mailboxChanged, moved) }), moved);
+  assert.throws(() => encodeEvent(mailboxChanged, { ...base, origin: "admin" } as never));
+
+  const verdict: MailClassifiedInput["verdict"] = { action: "deliver", score: 1, symbols: [{ name: "BAYES_HAM", score: -1 }], authResults: "mx; none" };
+  const classified: MailClassifiedInput = { ...sample(), source: "inbound", verdict };
+  assert.equal(decodeEvent(mailClassified, { topic: "t", value: encodeEvent(mailClassified, classified) }).verdict.accounts, undefined);
+  const accounts: NonNullable<MailClassifiedInput["verdict"]["accounts"]> = [
+    { accountId: 5, action: "junk", score: 6, symbols: [{ name: "BAYES_USER_SPAM", score: 5, detail: "0.99" }] },
+  ];
+  const withAccounts: MailClassifiedInput = { ...classified, verdict: { ...verdict, accounts } };
+  assert.deepEqual(decodeEvent(mailClassified, { topic: "t", value: encodeEvent(mailClassified, withAccounts) }).verdict.accounts, accounts);
+  assert.throws(() => encodeEvent(mailClassified, { ...classified, verdict: { ...verdict, accounts: [{ ...accounts[0], accountId: 0 }] } } as never));
 });

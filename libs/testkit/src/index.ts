@@ -11,3 +11,4 @@ export { startSmtpSink, type SmtpSink, type SmtpSinkOptions, type SinkMessage } 
 export { startSlowProxy, type SlowProxy, type SlowProxyOptions } from "./slow-proxy.ts";
 export { freeSharedPort, waitForListener } from "./loopback.ts";
 export { metricSamples, type MetricSample } from "./metrics.ts";
+export { startRspamd, type RspamdInstance, type RspamdOptions } from "./rspamd.ts";

@@ -11,6 +11,7 @@ import { domainRoutes } from "./routes/domains.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { quarantineRoutes } from "./routes/quarantine.ts";
 import { queueRoutes } from "./routes/queue.ts";
+import { spamRoutes } from "./routes/spam.ts";
 
 export interface AdminApiOptions {
   db: Db;
@@ -54,6 +55,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     dkimRoutes(v1, options.db);
     quarantineRoutes(v1, options.db, options.bus);
     queueRoutes(v1, options.db, options.bus);
+    spamRoutes(v1, options.db);
   }, { prefix: "/v1" });
 
   app.register(async (open) => {

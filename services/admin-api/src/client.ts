@@ -1,4 +1,5 @@
 import type { DkimAlgorithm, DkimKeyView } from "@postline/dkim";
+import type { SpamListEntry, SpamListKind, SpamVerdict } from "@postline/directory";
 import type { AccountView, AliasView, DomainView, QueueMessageView, QueueRecipientView, QueueSummaryView } from "./views.ts";
 
 export interface AdminApiClientOptions {
@@ -135,6 +136,26 @@ export class AdminApiClient {
   async queueDelete(mailId: string, recipient?: string): Promise<QueueRecipientView[]> {
     const q = recipient !== undefined ? `?${new URLSearchParams({ recipient })}` : "";
     return (await this.call<{ deleted: QueueRecipientView[] }>("DELETE", `/v1/queue/${encodeURIComponent(mailId)}${q}`)).deleted;
+  }
+
+  /** Allow and block entries of one account, one local domain, or (neither) all. */
+  async spamLists(scope: { account?: string; domain?: string } = {}): Promise<SpamListEntry[]> {
+    const q = new URLSearchParams(Object.entries(scope).filter((e): e is [string, string] => e[1] !== undefined));
+    return (await this.call<{ entries: SpamListEntry[] }>("GET", `/v1/spam/lists?${q}`)).entries;
+  }
+
+  addSpamListEntry(entry: { account?: string; domain?: string; kind: SpamListKind; value: string; comment?: string }): Promise<SpamListEntry> {
+    return this.call("POST", "/v1/spam/lists", entry);
+  }
+
+  /** Removes one entry; answers what was removed. */
+  removeSpamListEntry(id: number): Promise<SpamListEntry> {
+    return this.call("DELETE", `/v1/spam/lists/${encodeURIComponent(String(id))}`);
+  }
+
+  /** The recorded verdict of a message (404 AdminApiError when there is none). */
+  spamVerdict(mailId: string): Promise<SpamVerdict> {
+    return this.call("GET", `/v1/spam/verdicts/${encodeURIComponent(mailId)}`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,4 +1,4 @@
-import { AdminApiClient } from "@postline/admin-api/client";
+import { AdminApiClient, AdminApiError } from "@postline/admin-api/client";
 import type { DirectoryBackend } from "./backend.ts";
 
 /** The commands' operations through the admin API (works while the standalone platform runs). */
@@ -22,6 +22,17 @@ export function apiBackend(baseUrl: string, token: string): DirectoryBackend {
     listDkimKeys: (domain) => c.listDkimKeys(domain),
     retireDkimKey: (domain, selector) => c.retireDkimKey(domain, selector),
     removeDkimKey: (domain, selector) => c.removeDkimKey(domain, selector),
+    spamLists: (scope) => c.spamLists(scope),
+    addSpamListEntry: (entry) => c.addSpamListEntry(entry),
+    removeSpamListEntry: (id) => c.removeSpamListEntry(id),
+    spamVerdict: async (mailId) => {
+      try {
+        return await c.spamVerdict(mailId);
+      } catch (err) {
+        if (err instanceof AdminApiError && err.status === 404 && err.code === "not_found") return null;
+        throw err;
+      }
+    },
     close: async () => {},
   };
 }

@@ -1,5 +1,6 @@
 import type { AccountView, AliasView, DomainView } from "@postline/admin-api/client";
 import type { DkimAlgorithm, DkimKeyView } from "@postline/dkim";
+import type { SpamListEntry, SpamListKind, SpamVerdict } from "@postline/directory";
 
 /**
  * What the commands need, served either by the admin API over HTTP (POSTLINE_ADMIN_URL) or by
@@ -24,5 +25,11 @@ export interface DirectoryBackend {
   listDkimKeys(domain: string): Promise<DkimKeyView[]>;
   retireDkimKey(domain: string, selector: string): Promise<DkimKeyView>;
   removeDkimKey(domain: string, selector: string): Promise<void>;
+  // spam filter: allow/block lists and recorded verdicts (commands/spam-lists.ts)
+  spamLists(scope?: { account?: string; domain?: string }): Promise<SpamListEntry[]>;
+  addSpamListEntry(entry: { account?: string; domain?: string; kind: SpamListKind; value: string; comment?: string }): Promise<SpamListEntry>;
+  removeSpamListEntry(id: number): Promise<SpamListEntry>;
+  /** null when there is no recorded verdict. */
+  spamVerdict(mailId: string): Promise<SpamVerdict | null>;
   close(): Promise<void>;
 }

@@ -24,6 +24,10 @@ export function directBackend(db: Db): DirectoryBackend {
     listDkimKeys: async (domain) => (await dkim.listDkimKeys(db, domain)).map(dkim.dkimKeyView),
     retireDkimKey: async (domain, selector) => dkim.dkimKeyView(await dkim.retireDkimKey(db, domain, selector)),
     removeDkimKey: (domain, selector) => dkim.removeDkimKey(db, domain, selector),
+    spamLists: (scope) => directory.listSpamListEntries(db, scope),
+    addSpamListEntry: (entry) => directory.addSpamListEntry(db, entry),
+    removeSpamListEntry: (id) => directory.removeSpamListEntry(db, id),
+    spamVerdict: (mailId) => directory.getSpamVerdict(db, mailId),
     close: () => db.close(),
   };
 }

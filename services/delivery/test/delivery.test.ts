@@ -135,7 +135,7 @@ describe("local delivery", () => {
     assert.equal(used, stored.length);
 
     const change = await eventually(async () => h.changes.find((c) => c.mailId === event.id), "mailbox.changed");
-    assert.deepEqual(change, { v: 1, accountId: ids.alice, mailboxId: change.mailboxId, uid: 1, modseq: m.modseq, kind: "append", mailId: event.id });
+    assert.deepEqual(change, { v: 1, accountId: ids.alice, mailboxId: change.mailboxId, uid: 1, modseq: m.modseq, kind: "append", mailId: event.id, origin: "delivery" });
   });
 
   test("junk: into the Junk mailbox, flagged $Junk", async () => {

@@ -14,6 +14,7 @@ import type { Rejection, SessionPolicy } from "./policy.ts";
 import type { PregreetGate } from "./pregreet.ts";
 import { readProxyV2 } from "./proxy-v2.ts";
 import type { RecipientCache } from "./recipients.ts";
+import { greylistReply, type Greylist } from "./greylist.ts";
 import { SmtpReply } from "@postline/smtp";
 import type { ReverseLookup } from "./reverse-dns.ts";
 import type { MxSettings } from "./settings.ts";
@@ -29,6 +30,8 @@ export interface MxDeps {
   pregreet: PregreetGate;
   reverseLookup: ReverseLookup | undefined;
   recipients: RecipientCache;
+  /** Greylisting at RCPT (POSTLINE_GREYLIST); none: off. */
+  greylist?: Greylist;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -151,20 +154,30 @@ export class MxServer extends SMTPServer {
 
   override onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void {
     const c = this.connectionOf(session);
-    this.deps.recipients.check(this.deps.db, address.address).then(
-      (refusal) => {
-        this.metrics.recipients.inc({ result: refusal?.reason ?? "accepted" });
-        if (refusal) this.metrics.rejections.inc({ reason: refusal.reason });
-        if (refusal) c.log.info({ rcpt: address.address, reason: refusal.reason }, "recipient refused");
-        callback(refusal);
-      },
-      (err: unknown) => {
-        this.metrics.recipients.inc({ result: "lookup_failed" });
-        this.metrics.rejections.inc({ reason: "lookup_failed" });
-        c.log.error({ err, rcpt: address.address }, "recipient lookup failed");
-        callback(new SmtpReply(451, "4.3.0", "Temporary lookup failure, try again later", "lookup_failed"));
-      },
-    );
+    const greylist = this.deps.greylist;
+    this.deps.recipients
+      .check(this.deps.db, address.address)
+      .then(async (refusal) => {
+        // Greylisting only for recipients we would accept: a refusal is answered as it is.
+        if (refusal || !greylist) return refusal;
+        const mailFrom = session.envelope.mailFrom;
+        const outcome = await greylist.check({ ip: c.remoteAddress, sender: mailFrom ? mailFrom.address : "", recipient: address.address });
+        return outcome.pass ? null : greylistReply(address.address, outcome);
+      })
+      .then(
+        (refusal) => {
+          this.metrics.recipients.inc({ result: refusal?.reason ?? "accepted" });
+          if (refusal) this.metrics.rejections.inc({ reason: refusal.reason });
+          if (refusal) c.log.info({ rcpt: address.address, reason: refusal.reason }, "recipient refused");
+          callback(refusal);
+        },
+        (err: unknown) => {
+          this.metrics.recipients.inc({ result: "lookup_failed" });
+          this.metrics.rejections.inc({ reason: "lookup_failed" });
+          c.log.error({ err, rcpt: address.address }, "recipient lookup failed");
+          callback(new SmtpReply(451, "4.3.0", "Temporary lookup failure, try again later", "lookup_failed"));
+        },
+      );
   }
 
   override onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void {

@@ -2,6 +2,7 @@ import type { SMTPServerOptions } from "smtp-server";
 import { antispamSchema, cachedResolver, createDnsResolver, createSessionPolicy } from "@postline/antispam";
 import { parseConfig, type Env } from "@postline/config";
 import type { RunningService, ServiceContext, ServiceModule } from "@postline/platform";
+import { Greylist, greylistCounter } from "./greylist.ts";
 import { mxMetrics } from "./metrics.ts";
 import type { SessionPolicy } from "./policy.ts";
 import { PregreetGate } from "./pregreet.ts";
@@ -65,6 +66,23 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
     cert: tls.pair.cert,
     minVersion: "TLSv1.2",
   };
+  const greylist = settings.POSTLINE_GREYLIST
+    ? new Greylist(
+        ctx.db,
+        {
+          delaySeconds: settings.POSTLINE_GREYLIST_DELAY,
+          retryWindowSeconds: settings.POSTLINE_GREYLIST_RETRY_WINDOW,
+          rememberSeconds: settings.POSTLINE_GREYLIST_REMEMBER,
+          autoAllowAfter: settings.POSTLINE_GREYLIST_AUTO_ALLOW_AFTER,
+          exemptNetworks: settings.POSTLINE_GREYLIST_EXEMPT_NETWORKS,
+          exemptPrivate: settings.POSTLINE_GREYLIST_EXEMPT_PRIVATE,
+          failOpen: settings.POSTLINE_GREYLIST_FAIL_OPEN,
+        },
+        greylistCounter(ctx.registry),
+        logger,
+      )
+    : undefined;
+  greylist?.startPruning();
   const server = new MxServer(serverOptions, {
     settings,
     db: ctx.db,
@@ -78,6 +96,7 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
       ? cachedReverseLookup(forwardConfirmedReverse({ servers: dnsServers, timeoutMs: settings.POSTLINE_MX_DNS_TIMEOUT_MS }), dns.POSTLINE_DNS_CACHE_SECONDS * 1000)
       : undefined,
     recipients: new RecipientCache(settings.POSTLINE_MX_RECIPIENT_CACHE_MS),
+    greylist,
   });
 
   const watcher = watchCertificateFiles(tls, {
@@ -100,6 +119,7 @@ export async function startInboundMx(ctx: ServiceContext, options: InboundMxOpti
     async stop(options) {
       stopping = true;
       watcher?.stop();
+      greylist?.stopPruning();
       // POSTLINE_MX_SHUTDOWN_GRACE_MS when set, else the process's POSTLINE_SHUTDOWN_GRACE_SECONDS.
       const grace = ctx.env.POSTLINE_MX_SHUTDOWN_GRACE_MS === undefined && options ? options.graceMs : settings.POSTLINE_MX_SHUTDOWN_GRACE_MS;
       await server.shutdown(grace);

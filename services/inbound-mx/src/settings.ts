@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { field, parseConfig, z, type Env } from "@postline/config";
 import { checkTlsFileSettings } from "@postline/tls";
+import { checkGreylistNetworks } from "./greylist.ts";
 
 const MiB = 1024 * 1024;
 
@@ -56,6 +57,24 @@ export const mxSchema = z.object({
   POSTLINE_TLS_KEY: z.string().optional(),
   /** How often the certificate files are checked for changes. */
   POSTLINE_TLS_RELOAD_INTERVAL_MS: ms(10_000).refine((v) => v > 0, "must be positive"),
+  // --- Greylisting (./greylist.ts; docs/inbound-mx.md "Greylisting") ---
+  /** Greylist at RCPT: the first attempt of a (client network, sender, recipient) triplet gets 451 4.7.1. */
+  POSTLINE_GREYLIST: field.bool(false),
+  /** Seconds before a retry of a greylisted triplet passes. */
+  POSTLINE_GREYLIST_DELAY: z.coerce.number().int().min(0).default(300),
+  /** Seconds after the first attempt a retry still passes; later, the triplet is greylisted anew (Postgrey: 2 days). */
+  POSTLINE_GREYLIST_RETRY_WINDOW: field.positiveInt(2 * 24 * 3600),
+  /** Seconds a triplet that passed is let through after its last use (refreshed on every use). */
+  POSTLINE_GREYLIST_REMEMBER: field.positiveInt(35 * 24 * 3600),
+  /** A client network whose triplets passed this many times is not greylisted any more (0 = never). */
+  POSTLINE_GREYLIST_AUTO_ALLOW_AFTER: z.coerce.number().int().min(0).default(5),
+  /** Networks (CIDR or addresses, comma-separated) never greylisted, e.g. partners' relays. */
+  POSTLINE_GREYLIST_EXEMPT_NETWORKS: field.list().default([]),
+  /** Also never greylist loopback, RFC 1918, unique-local and link-local clients (our own relays). */
+  POSTLINE_GREYLIST_EXEMPT_PRIVATE: field.bool(true),
+  /** A database failure during the check lets the recipient through (true) or answers 451 4.3.0 (false). */
+  POSTLINE_GREYLIST_FAIL_OPEN: field.bool(true),
+  // --- end greylisting ---
 });
 
 export type MxSettings = z.infer<typeof mxSchema>;
@@ -63,5 +82,6 @@ export type MxSettings = z.infer<typeof mxSchema>;
 export function parseMxSettings(env: Env): MxSettings {
   const s = parseConfig(mxSchema, env);
   checkTlsFileSettings(s);
+  checkGreylistNetworks(s.POSTLINE_GREYLIST_EXEMPT_NETWORKS);
   return s;
 }

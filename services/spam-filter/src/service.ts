@@ -1,14 +1,17 @@
 import { performance } from "node:perf_hooks";
-import { createClassifier, defaultRules, resolverFromSettings, type Classifier } from "@postline/antispam";
+import type { AccountVerdict, Classifier, ClassifyResult } from "@postline/antispam";
 import { BlobNotFoundError, type BlobStore } from "@postline/blobstore";
 import { Topics, type Bus, type BusMessage } from "@postline/bus";
 import { parseConfig } from "@postline/config";
-import { eventHandler, mailAccepted, mailClassified, publishEvent, type MailAccepted } from "@postline/events";
+import { eventHandler, mailAccepted, mailClassified, publishEvent, type MailAccepted, type Verdict } from "@postline/events";
 import type { ServiceModule } from "@postline/platform";
 import type { Logger } from "@postline/telemetry";
+import { buildClassifier } from "./build-classifier.ts";
+import { startLearner } from "./learner.ts";
 import { spamFilterMetrics, type SpamFilterMetrics } from "./metrics.ts";
-import { OutboundRate, outboundSymbols } from "./outbound-rate.ts";
-import { createPolicies, type VerdictObserver } from "./policies.ts";
+import { OutboundRate } from "./outbound-rate.ts";
+import type { VerdictObserver } from "./policies.ts";
+import { RecipientAccounts } from "./recipients.ts";
 import { spamFilterSchema } from "./settings.ts";
 
 export const CONSUMER_GROUP = "spam-filter";
@@ -21,22 +24,7 @@ export const spamFilterService: ServiceModule = {
   name: "spam-filter",
   async start(ctx) {
     const settings = parseConfig(spamFilterSchema, ctx.env);
-    const resolver = resolverFromSettings(settings);
-    const policies = createPolicies({ db: ctx.db, blobs: ctx.blobs, settings, logger: ctx.logger, registry: ctx.registry });
-    const classifier = createClassifier({
-      hostname: settings.POSTLINE_HOSTNAME,
-      resolver,
-      dnsblZones: settings.POSTLINE_DNSBL_ZONES,
-      thresholds: {
-        junk: settings.POSTLINE_SPAM_JUNK_SCORE,
-        quarantine: settings.POSTLINE_SPAM_QUARANTINE_SCORE,
-        reject: settings.POSTLINE_SPAM_REJECT_SCORE,
-      },
-      maxContentBytes: settings.POSTLINE_SPAM_MAX_CONTENT_BYTES,
-      symbols: outboundSymbols(settings.POSTLINE_SPAM_OUTBOUND_SCORE ?? settings.POSTLINE_SPAM_QUARANTINE_SCORE),
-      rules: [...defaultRules, ...policies.rules],
-      accountPolicies: policies.accountPolicies,
-    });
+    const { classifier, policies } = buildClassifier({ db: ctx.db, blobs: ctx.blobs, settings, logger: ctx.logger, registry: ctx.registry });
     const outboundRate = new OutboundRate(ctx.db, {
       perMinute: settings.POSTLINE_SPAM_OUTBOUND_PER_MINUTE,
       perHour: settings.POSTLINE_SPAM_OUTBOUND_PER_HOUR,
@@ -51,6 +39,7 @@ export const spamFilterService: ServiceModule = {
       metrics,
       outboundRate,
       observers: policies.observers,
+      recipients: new RecipientAccounts(ctx.db, { ttlMs: settings.POSTLINE_SPAM_RECIPIENT_CACHE_SECONDS * 1000 }),
     });
 
     const consumer = await ctx.bus.consume({
@@ -68,9 +57,15 @@ export const spamFilterService: ServiceModule = {
       { dnsServers: settings.POSTLINE_DNS_SERVERS, dnsblZones: settings.POSTLINE_DNSBL_ZONES, hostname: settings.POSTLINE_HOSTNAME },
       "spam filter consuming",
     );
+    // Learning from users' moves into and out of Junk: a consumer group of its own on mailbox.changed.
+    const learner = settings.POSTLINE_SPAM_LEARN_FROM_USERS
+      ? await startLearner({ db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, registry: ctx.registry, settings })
+      : undefined;
     return {
       listening: {},
-      stop: () => consumer.stop(),
+      stop: async () => {
+        await Promise.all([consumer.stop(), learner?.stop()]);
+      },
     };
   },
 };
@@ -84,9 +79,19 @@ interface Deps {
   /** The outbound rate check of submitted mail; none: not checked. */
   outboundRate?: OutboundRate;
   observers?: VerdictObserver[];
+  /** Resolves the envelope recipients to local accounts, each of which gets a verdict of its own; none: no account verdicts. */
+  recipients?: RecipientAccounts;
 }
 
-export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, outboundRate, observers = [] }: Deps) {
+/** The account verdicts that differ from the message's (the event stays small: the others are implied). */
+export function differingAccounts(result: Pick<ClassifyResult, "action" | "score" | "symbols">, accounts: AccountVerdict[]): NonNullable<Verdict["accounts"]> {
+  const message = JSON.stringify([result.action, result.score, result.symbols]);
+  return accounts
+    .filter((a) => JSON.stringify([a.action, a.score, a.symbols]) !== message)
+    .map((a) => ({ accountId: a.accountId, action: a.action, score: a.score, symbols: a.symbols }));
+}
+
+export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, outboundRate, observers = [], recipients }: Deps) {
   return async (event: MailAccepted, message: Pick<BusMessage, "topic">): Promise<void> => {
     const source = message.topic === Topics.mailSubmitted ? "submission" : "inbound";
     const started = performance.now();
@@ -97,6 +102,8 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
       source === "submission" && authUser && outboundRate?.enabled
         ? await outboundRate.check({ id: event.id, account: authUser, recipients: event.envelope.rcptTo, at: new Date(event.receivedAt) })
         : [];
+    // The local recipient accounts (a database failure throws: the bus retries the event).
+    const accounts = recipients ? await recipients.resolve(event.envelope.rcptTo) : [];
     let result;
     try {
       result = await classifier.classify({
@@ -105,8 +112,11 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
         source,
         client: { ip: event.client.ip, helo: event.client.helo, authUser: event.client.authUser },
         mailFrom: event.envelope.mailFrom,
+        rcptTo: event.envelope.rcptTo,
+        queueId: event.id,
         sessionSymbols: event.sessionSymbols,
         hits: rateHits,
+        accounts,
       });
     } catch (err) {
       // A missing blob never appears later: skip the event rather than stop the partition. Any other
@@ -121,10 +131,11 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
       metrics.ruleErrors.inc({ rule });
       logger.warn({ mailId: event.id, rule, err: error }, "rule failed; classified without it");
     }
+    const own = differingAccounts(result, result.accounts);
     await publishEvent(bus, Topics.mailClassified, mailClassified, event.id, {
       ...event,
       source,
-      verdict: { action: result.action, score: result.score, symbols: result.symbols, authResults: result.authResults },
+      verdict: { action: result.action, score: result.score, symbols: result.symbols, authResults: result.authResults, ...(own.length ? { accounts: own } : {}) },
     });
     metrics.classifySeconds.observe({ source }, seconds);
     metrics.verdicts.inc({ action: result.action, source });
@@ -138,7 +149,15 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
       }
     }
     logger.info(
-      { mailId: event.id, source, action: result.action, score: result.score, symbols: result.symbols.map((s) => s.name), ms: Math.round(seconds * 1000) },
+      {
+        mailId: event.id,
+        source,
+        action: result.action,
+        score: result.score,
+        symbols: result.symbols.map((s) => s.name),
+        ...(own.length ? { accounts: own.map((a) => ({ accountId: a.accountId, action: a.action, score: a.score })) } : {}),
+        ms: Math.round(seconds * 1000),
+      },
       "classified",
     );
   };

@@ -6,8 +6,12 @@ export type Source = "inbound" | "submission";
 
 export interface RuleContext {
   source: Source;
-  client: { ip: string; helo: string };
+  client: { ip: string; helo: string; authUser?: string };
   mailFrom: string;
+  /** The envelope recipients (empty when classified without an envelope). */
+  rcptTo: string[];
+  /** The mail id (queue id), when the message has one. */
+  queueId?: string;
   /** The parsed start of the message (see parseContent). */
   content: ContentView;
   /** mailauth's results; null for submitted mail (our own users) or when authentication could not run. */

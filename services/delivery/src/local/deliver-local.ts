@@ -4,11 +4,11 @@ import { Topics } from "@postline/bus";
 import type { Db } from "@postline/db";
 import type { ResolvedAccount } from "@postline/directory";
 import { mailboxChanged, publishEvent, type MailClassified } from "@postline/events";
-import { appendMessage, type MailboxRef } from "@postline/mailstore";
+import { QUARANTINE_RELEASED, appendMessage, type MailboxRef } from "@postline/mailstore";
 import type { Logger } from "@postline/telemetry";
 import { recordDeliveries } from "../deliveries.ts";
 import type { DeliveryMetrics } from "../metrics.ts";
-import { putStoredMessage } from "./stored-message.ts";
+import { putStoredMessage, type StoredMessage } from "./stored-message.ts";
 
 export interface LocalDeliveryDeps {
   db: Db;
@@ -18,8 +18,23 @@ export interface LocalDeliveryDeps {
 }
 
 /**
- * Stores one copy of the message (delivery header + received bytes), parses it once, and appends
- * it to each account's INBOX, or its Junk mailbox for a junk verdict. Every step is idempotent:
+ * The verdict that decides one account's copy: the account's own when the spam filter gave it one
+ * that differs from the message's (its Bayes model, its lists), else the message's. A message an
+ * operator released from quarantine (QUARANTINE_RELEASED) goes to every account as released: the
+ * release is a decision about the message that the earlier per-account verdicts do not override.
+ */
+export function effectiveVerdict(verdict: MailClassified["verdict"], accountId: number): MailClassified["verdict"] {
+  const own = verdict.accounts?.find((a) => a.accountId === accountId);
+  if (!own || verdict.symbols.some((s) => s.name === QUARANTINE_RELEASED)) return verdict;
+  return { action: own.action, score: own.score, symbols: own.symbols, authResults: verdict.authResults };
+}
+
+/**
+ * Stores one copy of the message (delivery header + received bytes) per distinct effective verdict
+ * (most messages: one, shared by every recipient account), parses it once, and appends it to each
+ * account's INBOX, or its Junk mailbox when that account's verdict is not `deliver`: an account-level
+ * junk, quarantine or reject (the message itself was delivered) puts that account's copy in its
+ * Junk mailbox; there is no per-account quarantine. Every step is idempotent:
  * the blob is content-addressed and deterministic, an append is at most once per (mailbox, mail
  * id), and `mailbox.changed` is published again for a repeated append (a crash may have come
  * between the append and the publish; IMAP treats it as a hint to look). Resolves once every append
@@ -27,10 +42,19 @@ export interface LocalDeliveryDeps {
  */
 export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassified, accounts: ResolvedAccount[], log: Logger): Promise<void> {
   const { db, bus, blobs, metrics } = deps;
-  const junk = event.verdict.action === "junk";
-  const stored = await putStoredMessage(blobs, event);
+  // The X-Postline-Spam header names the verdict, so each distinct verdict is a blob of its own.
+  const copies = new Map<string, Promise<StoredMessage>>();
+  const storedFor = (verdict: MailClassified["verdict"]): Promise<StoredMessage> => {
+    const key = JSON.stringify([verdict.action, verdict.score, verdict.symbols]);
+    let stored = copies.get(key);
+    if (!stored) copies.set(key, (stored = putStoredMessage(blobs, { ...event, verdict })));
+    return stored;
+  };
 
   for (const account of accounts) {
+    const verdict = effectiveVerdict(event.verdict, account.id);
+    const junk = verdict.action !== "deliver";
+    const stored = await storedFor(verdict);
     const { mailbox, overQuota } = await target(db, account.id, junk, stored.size);
     if (!mailbox) {
       log.error({ recipient: account.address }, "account has no INBOX: not delivered");
@@ -51,7 +75,7 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
     // collector deleted it between our put and our append, store it again (referenced now, it stays).
     if (r.blobCreated && !(await blobs.stat(stored.key))) {
       log.warn({ blob: stored.key }, "stored message was collected during delivery: storing it again");
-      await putStoredMessage(blobs, event);
+      await putStoredMessage(blobs, { ...event, verdict });
     }
     await publishEvent(bus, Topics.mailboxChanged, mailboxChanged, String(account.id), {
       v: 1,
@@ -61,6 +85,7 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
       modseq: r.modseq,
       kind: "append",
       mailId: event.id,
+      origin: "delivery",
     });
     await recordDeliveries(db, event.id, event.envelope.mailFrom, [{ recipient: account.address, status: "delivered" }]);
 

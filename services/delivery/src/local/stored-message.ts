@@ -3,9 +3,10 @@ import type { MailClassified } from "@postline/events";
 import { StructureParser, type MessageStructure } from "@postline/mime";
 
 /**
- * The header fields delivery puts on top of the message as received. They depend only on the event,
- * never on the recipient or the time, so one stored blob serves every local recipient and a
- * redelivered event produces the same bytes, hence the same blob key:
+ * The header fields delivery puts on top of the message as received. They depend only on the event
+ * (with the verdict that applies: an account with a verdict of its own gets its own header, see
+ * deliver-local.ts), never on the recipient or the time, so one stored blob serves every local
+ * recipient with the same verdict and a redelivered event produces the same bytes, hence the same blob key:
  *
  *   Return-Path: <sender>                         (RFC 5321 §4.4, added at final delivery)
  *   X-Postline-Spam: junk, score=7.5, symbols=DMARC_FAIL(4.0),NO_DATE(1.0)

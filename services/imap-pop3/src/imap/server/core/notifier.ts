@@ -12,6 +12,9 @@ import type { ChangeNotifier, MailboxChange } from "./op.ts";
  * committing nothing, so a stopped or killed process leaves no group position behind (no lag to
  * alert on in Kafka, nothing that holds back the embedded bus's trim).
  *
+ * The published events carry `origin: "user"` and, for appends made by COPY or MOVE, the source
+ * mailbox: the spam filter's learner trains on moves into and out of Junk from them.
+ *
  * Our own changes wake local watchers at once and go to the bus for the other processes (delivery
  * publishes there too). They come back to us through the bus as well; a second wake-up only costs
  * the session one more look at its mailbox.
@@ -78,6 +81,9 @@ export class BusChangeNotifier implements ChangeNotifier {
           modseq: c.modseq,
           kind: c.kind,
           ...(c.mailId ? { mailId: c.mailId } : {}),
+          // Every change announced here is a user's (IMAP or POP3); delivery publishes its own.
+          origin: "user",
+          ...(c.sourceMailboxId ? { sourceMailboxId: c.sourceMailboxId } : {}),
         }).catch((err: unknown) => this.logger.warn({ err, mailboxId: c.mailboxId }, "could not publish mailbox.changed")),
       ),
     );

@@ -39,6 +39,8 @@ export interface MailboxChange {
   modseq: number;
   kind: "append" | "expunge" | "flags";
   mailId?: string;
+  /** An append made by COPY or MOVE: the mailbox it came from (spam learning tells Junk moves by it). */
+  sourceMailboxId?: number;
 }
 
 /** Receives `mailbox.changed` (from the bus and from this process) and wakes the sessions that watch a mailbox. */

@@ -130,6 +130,7 @@ const copyOrMove = async (ctx: SessionContext, command: CopyCommand, out: Respon
     modseq: p.modseq,
     kind: "append",
     ...(p.mailId ? { mailId: p.mailId } : {}),
+    sourceMailboxId: view.mailboxId,
   }));
   if (move) {
     out.write(`* OK [${copyUid}] moved\r\n`);

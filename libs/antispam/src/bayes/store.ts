@@ -1,0 +1,221 @@
+import type { Db, Queryable } from "@postline/db";
+import type { ContentView } from "../message.ts";
+import { tokenHash, type TokenCounts } from "./math.ts";
+import { bayesTokens } from "./tokenize.ts";
+
+export type SpamClass = "spam" | "ham";
+
+export interface BayesStoreOptions {
+  /** Token counts kept in memory (LRU over every model), default 200 000. */
+  cacheEntries?: number;
+  /** The global model's counts and tokens may be this stale (POSTLINE_SPAM_BAYES_CACHE_SECONDS), default 30 s. */
+  globalCacheSeconds?: number;
+}
+
+/** A model as one classification sees it. `version` keys its cached token counts. */
+export interface ModelSnapshot {
+  id: number;
+  nspam: number;
+  nham: number;
+  version: number;
+}
+
+interface GlobalCache {
+  snapshot: ModelSnapshot;
+  expires: number;
+}
+
+/** A small LRU on a Map (insertion order = recency). */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+const ZERO: TokenCounts = { nspam: 0, nham: 0 };
+
+/**
+ * The Bayes models in the database (migration 0008): the global one (accountId null) and one per
+ * account. Learning is one transaction per message that locks the model row (learns into one model
+ * are serialized, so counts and "never twice in one class" hold under concurrent learners in any
+ * process). Token counts read for classification are cached per (model, version): a learn bumps the
+ * version, so an account model, whose version is read on every classification, is never stale; the
+ * global model's version is re-read at most every globalCacheSeconds.
+ */
+export class BayesStore {
+  private readonly cache: Lru<TokenCounts>;
+  private readonly globalTtlMs: number;
+  private global: GlobalCache | null = null;
+  private globalLoading: Promise<ModelSnapshot> | null = null;
+  private readonly hashes = new WeakMap<ContentView, string[]>();
+
+  constructor(
+    private readonly db: Db,
+    options: BayesStoreOptions = {},
+  ) {
+    this.cache = new Lru(options.cacheEntries ?? 200_000);
+    this.globalTtlMs = (options.globalCacheSeconds ?? 30) * 1000;
+  }
+
+  async learn(accountId: number | null, messageKey: string, cls: SpamClass, tokens: string[]): Promise<"learned" | "relearned" | "already"> {
+    const hashes = uniqueSortedHashes(tokens);
+    const outcome = await this.db.transaction(async (tx) => {
+      const model = await lockModel(tx, accountId, true);
+      const previous = await tx.query<{ class: SpamClass; tokens: string[] }>(
+        "SELECT class, tokens::text[] AS tokens FROM bayes_learned WHERE model_id = $1 AND message_key = $2",
+        [model, messageKey],
+      );
+      const earlier = previous.rows[0];
+      if (earlier?.class === cls) return "already" as const;
+      if (earlier) await unlearn(tx, model, messageKey, earlier.class, earlier.tokens);
+      const spam = cls === "spam" ? 1 : 0;
+      await tx.query(
+        `INSERT INTO bayes_tokens (model_id, token, nspam, nham)
+         SELECT $1, t, $2, $3 FROM unnest($4::bigint[]) AS t
+         ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham`,
+        [model, spam, 1 - spam, hashes],
+      );
+      await tx.query("INSERT INTO bayes_learned (model_id, message_key, class, tokens) VALUES ($1, $2, $3, $4::bigint[])", [
+        model,
+        messageKey,
+        cls,
+        hashes,
+      ]);
+      await tx.query("UPDATE bayes_models SET nspam = nspam + $2, nham = nham + $3, version = version + 1 WHERE id = $1", [model, spam, 1 - spam]);
+      return earlier ? ("relearned" as const) : ("learned" as const);
+    });
+    if (outcome !== "already" && accountId === null) this.global = null; // our own learns are seen at once here
+    return outcome;
+  }
+
+  async forget(accountId: number | null, messageKey: string): Promise<SpamClass | null> {
+    const result = await this.db.transaction(async (tx) => {
+      const model = await lockModel(tx, accountId, false);
+      if (model === null) return null;
+      const previous = await tx.query<{ class: SpamClass; tokens: string[] }>(
+        "SELECT class, tokens::text[] AS tokens FROM bayes_learned WHERE model_id = $1 AND message_key = $2",
+        [model, messageKey],
+      );
+      const earlier = previous.rows[0];
+      if (!earlier) return null;
+      await unlearn(tx, model, messageKey, earlier.class, earlier.tokens);
+      return earlier.class;
+    });
+    if (result && accountId === null) this.global = null;
+    return result;
+  }
+
+  async stats(accountId: number | null): Promise<{ spam: number; ham: number; tokens: number }> {
+    const r = await this.db.query<{ nspam: number; nham: number; tokens: number }>(
+      `SELECT m.nspam, m.nham, (SELECT count(*)::int FROM bayes_tokens t WHERE t.model_id = m.id) AS tokens
+       FROM bayes_models m WHERE m.account_id IS NOT DISTINCT FROM $1`,
+      [accountId],
+    );
+    const row = r.rows[0];
+    return { spam: row?.nspam ?? 0, ham: row?.nham ?? 0, tokens: row?.tokens ?? 0 };
+  }
+
+  /** The token hashes of a message (memoized per content view). */
+  hashesOf(content: ContentView): string[] {
+    let hashes = this.hashes.get(content);
+    if (!hashes) {
+      hashes = uniqueSortedHashes(bayesTokens(content));
+      this.hashes.set(content, hashes);
+    }
+    return hashes;
+  }
+
+  /** The global model, re-read at most every globalCacheSeconds. */
+  async globalModel(): Promise<ModelSnapshot> {
+    if (this.global && this.global.expires > Date.now()) return this.global.snapshot;
+    this.globalLoading ??= (async () => {
+      try {
+        const r = await this.db.query<ModelSnapshot>("SELECT id, nspam, nham, version FROM bayes_models WHERE account_id IS NULL");
+        const snapshot = r.rows[0] ?? { id: 0, nspam: 0, nham: 0, version: 0 };
+        this.global = { snapshot, expires: Date.now() + this.globalTtlMs };
+        return snapshot;
+      } finally {
+        this.globalLoading = null;
+      }
+    })();
+    return this.globalLoading;
+  }
+
+  /**
+   * An account's model and its counts for the hashes in one query (the version is read each time,
+   * so a learn by any process is seen by the next classification); null when it has none.
+   */
+  async accountCounts(accountId: number, hashes: string[]): Promise<{ model: ModelSnapshot; counts: TokenCounts[] } | null> {
+    const r = await this.db.query<{ id: number; nspam: number; nham: number; version: number }>(
+      "SELECT id, nspam, nham, version FROM bayes_models WHERE account_id = $1",
+      [accountId],
+    );
+    const model = r.rows[0];
+    if (!model) return null;
+    return { model, counts: await this.counts(model, hashes) };
+  }
+
+  /** Counts of the hashes in a model at its version: cached ones, the rest in one query. */
+  async counts(model: ModelSnapshot, hashes: string[]): Promise<TokenCounts[]> {
+    const prefix = `${model.id}:${model.version}:`;
+    const out: Array<TokenCounts | undefined> = hashes.map((h) => this.cache.get(prefix + h));
+    const missing = hashes.filter((_, i) => out[i] === undefined);
+    if (missing.length > 0) {
+      const r = await this.db.query<{ token: string; nspam: number; nham: number }>(
+        "SELECT token::text AS token, nspam, nham FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])",
+        [model.id, missing],
+      );
+      const found = new Map(r.rows.map((row) => [row.token, { nspam: row.nspam, nham: row.nham }]));
+      for (const h of missing) this.cache.set(prefix + h, found.get(h) ?? ZERO);
+      for (let i = 0; i < hashes.length; i++) out[i] ??= found.get(hashes[i]!) ?? ZERO;
+    }
+    return out as TokenCounts[];
+  }
+}
+
+/** The model's id, its row locked for this transaction; created for an account when `create`. */
+async function lockModel(tx: Queryable, accountId: number | null, create: true): Promise<number>;
+async function lockModel(tx: Queryable, accountId: number | null, create: boolean): Promise<number | null>;
+async function lockModel(tx: Queryable, accountId: number | null, create: boolean): Promise<number | null> {
+  if (accountId !== null && create) {
+    await tx.query("INSERT INTO bayes_models (account_id) VALUES ($1) ON CONFLICT (account_id) DO NOTHING", [accountId]);
+  }
+  const r = await tx.query<{ id: number }>("SELECT id FROM bayes_models WHERE account_id IS NOT DISTINCT FROM $1 FOR UPDATE", [accountId]);
+  const id = r.rows[0]?.id;
+  if (id === undefined && create) throw new Error("the global Bayes model is missing (migration 0008)");
+  return id ?? null;
+}
+
+async function unlearn(tx: Queryable, model: number, messageKey: string, cls: SpamClass, hashes: string[]): Promise<void> {
+  const spam = cls === "spam" ? 1 : 0;
+  await tx.query(
+    `UPDATE bayes_tokens SET nspam = greatest(nspam - $2, 0), nham = greatest(nham - $3, 0)
+     WHERE model_id = $1 AND token = ANY($4::bigint[])`,
+    [model, spam, 1 - spam, hashes],
+  );
+  await tx.query("DELETE FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[]) AND nspam = 0 AND nham = 0", [model, hashes]);
+  await tx.query("DELETE FROM bayes_learned WHERE model_id = $1 AND message_key = $2", [model, messageKey]);
+  await tx.query("UPDATE bayes_models SET nspam = greatest(nspam - $2, 0), nham = greatest(nham - $3, 0), version = version + 1 WHERE id = $1", [
+    model,
+    spam,
+    1 - spam,
+  ]);
+}
+
+function uniqueSortedHashes(tokens: string[]): string[] {
+  const set = new Set<string>();
+  for (const t of tokens) set.add(tokenHash(t));
+  return [...set].sort();
+}

@@ -1,0 +1,204 @@
+import { createHash } from "node:crypto";
+import { getDomain } from "tldts";
+import type { ContentView } from "../message.ts";
+import { stripHtml } from "./html.ts";
+
+/**
+ * The features of a message for the Bayes classifier, as strings with a prefix naming where they
+ * come from (so "free" in the subject and "free" in the body are different features):
+ *
+ *   s:word / b:word     words of the subject / of the decoded text and HTML-as-text bodies
+ *   s2:a b / b2:a b     consecutive word pairs (bigrams) of the subject / body
+ *   h:name              presence of a header (except the ones we or the MTAs add)
+ *   hv:name:word        words of selected headers' values (From, Reply-To, X-Mailer, Content-Type...)
+ *   u:host / ud:domain  hosts and registrable domains of the links (text and HTML)
+ *   tag:name            HTML tag names
+ *   a:type / ae:ext     attachments' content types and file extensions
+ *   x:...               a few shape features (HTML only, no text, many links)
+ *
+ *   rd:domain / ri:a.b(.c)  Received fields below the topmost (which is ours): relay domains, client /16 and /24
+ *
+ * Unique. Headers that our own pipeline adds or that describe the transport (Received, except
+ * the relays above, Return-Path, Authentication-Results, X-Postline-*, X-Spam-*, To/Cc/Delivered-To: the
+ * recipient's own address would be in every message of an account) are never features, so
+ * learning never learns our verdict or the mailbox it was delivered to.
+ */
+export interface TokenizeOptions {
+  bigrams: boolean;
+  /** Longest body text looked at (characters). */
+  maxBodyChars: number;
+  /** Relay hosts, domains and address prefixes of the Received fields below the topmost (ours). */
+  received: boolean;
+  /** Also pairs of words one apart ("a _ c", as in OSB). */
+  skipPairs?: boolean;
+  /** Value words of every header that is a feature (not only the selected ones). */
+  allHeaderValues?: boolean;
+  /** Words of the links' paths (`up:`). */
+  urlPaths?: boolean;
+}
+
+export const defaultTokenizeOptions: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true };
+
+const IGNORED_HEADERS = new Set([
+  "received", "return-path", "authentication-results", "arc-authentication-results", "arc-seal",
+  "arc-message-signature", "received-spf", "delivered-to", "x-original-to", "to", "cc", "bcc",
+  "envelope-to", "x-envelope-to", "x-envelope-from", "date", "message-id", "subject", "from", "reply-to",
+  "sender", "content-type", "content-transfer-encoding", "dkim-signature", "domainkey-signature",
+  "x-google-dkim-signature", "references", "in-reply-to", "x-loop", "lines", "status", "x-status",
+  "x-keywords", "x-uid", "x-uidl", "content-length", "x-mozilla-status", "x-mozilla-status2",
+]);
+const IGNORED_PREFIXES = ["x-postline-", "x-spam-", "x-rspamd-", "x-virus-"];
+/** Headers whose value words are features (besides Subject and From, tokenized on their own). */
+const VALUE_HEADERS = new Set([
+  "reply-to", "sender", "x-mailer", "user-agent", "content-type", "x-priority", "x-msmail-priority",
+  "importance", "precedence", "organization", "list-id", "x-mimeole", "mime-version", "errors-to",
+]);
+
+const WORD = /[\p{L}\p{N}$€£][\p{L}\p{N}$€£'’._-]*/gu;
+const URL = /\bhttps?:\/\/[^\s"'<>()]+|\bwww\.[a-z0-9-]+\.[^\s"'<>()]+/gi;
+const EMAIL_DOMAIN = /@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/gi;
+
+const memo = new WeakMap<ContentView, string[]>();
+
+/** The message's features (see above), memoized per content view. */
+export function bayesTokens(content: ContentView): string[] {
+  let tokens = memo.get(content);
+  if (!tokens) {
+    tokens = tokenize(content, defaultTokenizeOptions);
+    memo.set(content, tokens);
+  }
+  return tokens;
+}
+
+/** "sha256:<hex>" of the bytes: the learn key of a message without a mail id. */
+export function messageKeyOf(raw: Buffer): string {
+  return `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+}
+
+export function tokenize(content: ContentView, options: TokenizeOptions = defaultTokenizeOptions): string[] {
+  const out = new Set<string>();
+  const parsed = content.parsed;
+
+  // Headers
+  let receivedSeen = 0;
+  for (const { key, line } of parsed.headerLines ?? []) {
+    const name = key.toLowerCase();
+    if (name === "received" && options.received && receivedSeen++ > 0) addReceived(out, line);
+    if (IGNORED_HEADERS.has(name) && !VALUE_HEADERS.has(name)) continue;
+    if (IGNORED_PREFIXES.some((p) => name.startsWith(p))) continue;
+    out.add(`h:${name}`);
+    if (VALUE_HEADERS.has(name) || options.allHeaderValues) {
+      const value = line.slice(line.indexOf(":") + 1);
+      for (const w of words(value.slice(0, 300))) out.add(`hv:${name}:${w}`);
+    }
+  }
+  const subject = parsed.subject ?? "";
+  addText(out, "s", subject, options);
+  if (!subject) out.add("x:no-subject");
+  for (const from of parsed.from?.value ?? []) {
+    const address = (from.address ?? "").toLowerCase();
+    const at = address.lastIndexOf("@");
+    if (at > 0) {
+      out.add(`f:${address}`);
+      const host = address.slice(at + 1);
+      out.add(`fh:${host}`);
+      out.add(`fd:${getDomain(host) ?? host}`);
+      out.add(`fl:${shape(address.slice(0, at))}`);
+    }
+    for (const w of words(from.name ?? "")) out.add(`fn:${w}`);
+  }
+  const messageId = parsed.messageId ?? "";
+  const midAt = messageId.lastIndexOf("@");
+  if (midAt > 0) out.add(`mid:${messageId.slice(midAt + 1).replace(/>$/, "").toLowerCase()}`);
+  else out.add("x:mid-none");
+
+  // Bodies
+  const urls: string[] = [];
+  let text = typeof parsed.text === "string" ? parsed.text : "";
+  const html = typeof parsed.html === "string" ? parsed.html : "";
+  if (html) {
+    const stripped = stripHtml(html.slice(0, options.maxBodyChars * 2));
+    urls.push(...stripped.urls);
+    for (const tag of stripped.tags) out.add(`tag:${tag}`);
+    if (!text.trim()) out.add("x:html-only");
+    text = text ? `${text}\n${stripped.text}` : stripped.text;
+  }
+  if (!text.trim()) out.add("x:no-text");
+  text = text.slice(0, options.maxBodyChars);
+  addText(out, "b", text, options);
+  for (const m of text.matchAll(URL)) urls.push(m[0]);
+  for (const m of text.matchAll(EMAIL_DOMAIN)) out.add(`ed:${m[1]!.toLowerCase()}`);
+  let links = 0;
+  for (const url of urls) {
+    const host = hostOf(url);
+    if (!host) continue;
+    links++;
+    out.add(`u:${host}`);
+    if (options.urlPaths) {
+      const path = url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/^www\.[^/]*/i, "");
+      for (const w of words(path.slice(0, 200))) out.add(`up:${w}`);
+    }
+    out.add(`ud:${getDomain(host) ?? host}`);
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) out.add("x:url-ip");
+  }
+  out.add(`x:links:${links === 0 ? "0" : links < 3 ? "1-2" : links < 10 ? "3-9" : "10+"}`);
+
+  // Attachments
+  for (const att of parsed.attachments ?? []) {
+    out.add(`a:${(att.contentType ?? "application/octet-stream").toLowerCase()}`);
+    const ext = /\.([a-z0-9]{1,8})$/i.exec(att.filename ?? "")?.[1];
+    if (ext) out.add(`ae:${ext.toLowerCase()}`);
+  }
+  return [...out];
+}
+
+const RECEIVED_HOST = /\b(?:from|by)\s+([a-z0-9.-]+\.[a-z]{2,})\b/gi;
+const IPV4 = /\[(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}\]/g;
+
+/** A Received field of a relay before us: its hosts' registrable domains and its client's /16 and /24. */
+function addReceived(out: Set<string>, line: string): void {
+  const value = line.slice(0, 1000);
+  for (const m of value.matchAll(RECEIVED_HOST)) {
+    const host = m[1]!.toLowerCase();
+    out.add(`rd:${getDomain(host) ?? host}`);
+  }
+  for (const m of value.matchAll(IPV4)) {
+    out.add(`ri:${m[1]}.${m[2]}`);
+    out.add(`ri:${m[1]}.${m[2]}.${m[3]}`);
+  }
+  if (/\bwith\s+(e?smtpa?s?)\b/i.test(value)) out.add(`rw:${/\bwith\s+(e?smtpa?s?)\b/i.exec(value)![1]!.toLowerCase()}`);
+}
+
+function addText(out: Set<string>, prefix: string, text: string, options: TokenizeOptions): void {
+  let previous: string | null = null;
+  let beforePrevious: string | null = null;
+  for (const w of words(text)) {
+    out.add(`${prefix}:${w}`);
+    if (options.bigrams && previous !== null) out.add(`${prefix}2:${previous} ${w}`);
+    if (options.skipPairs && beforePrevious !== null) out.add(`${prefix}3:${beforePrevious} _ ${w}`);
+    beforePrevious = previous;
+    previous = w;
+  }
+}
+
+/** Lower-cased words of 2 to 24 characters; longer ones are cut; numbers become their shape. */
+function* words(text: string): Generator<string> {
+  for (const m of text.toLowerCase().matchAll(WORD)) {
+    let w = m[0].replace(/[._'’-]+$/, "");
+    if (w.length < 2) continue;
+    if (/^[\d.,]+$/.test(w)) w = `#${w.length}`;
+    else if (w.length > 24) w = `${w.slice(0, 16)}…`;
+    yield w;
+  }
+}
+
+function shape(local: string): string {
+  return local.replace(/[a-z]+/g, "a").replace(/\d+/g, "9").slice(0, 12);
+}
+
+function hostOf(url: string): string | null {
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/?#:@\s]+@)?([^/?#:\s]+)/i.exec(url.trim());
+  if (!m || !/^(https?:|www\.)/i.test(url.trim())) return null;
+  const host = m[2]!.toLowerCase().replace(/\.$/, "");
+  return host.includes(".") ? host : null;
+}

@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Readable } from "node:stream";
+import {
+  BayesStore,
+  accountBayesPolicy,
+  bayesRule,
+  bayesTokens,
+  createClassifier,
+  defaultRules,
+  messageKeyOf,
+  parseContent,
+  type Classifier,
+  type DnsResolve,
+} from "@postline/antispam";
+import type { Db } from "@postline/db";
+import { createPgliteDatabase, createTestDatabase, testInfra, type TestDatabase } from "@postline/testkit";
+import { chi2Q, combine, defaultCombineOptions, scoreFor, defaultScoreCurve, stripHtml } from "../src/bayes/index.ts";
+import { corpus, createAccount } from "./bayes-corpus.ts";
+
+const MAX = 4 * 1024 * 1024;
+const parse = (raw: Buffer | string) => parseContent(Buffer.from(raw), MAX);
+const silentResolver = (async () => {
+  throw Object.assign(new Error("no DNS here"), { code: "ENOTFOUND" });
+}) as unknown as DnsResolve;
+
+const MESSAGE = [
+  "Received: from mx.sender.test (mx.sender.test [192.0.2.1]) by mx.ours.test",
+  "Return-Path: <bounce@sender.test>",
+  "Authentication-Results: mx.ours.test; spf=pass",
+  "X-Postline-Spam: no, score=0.0",
+  "To: alice@ours.test",
+  "From: Cheap Pills <offers@pharma.example.com>",
+  "Subject: Cheap pills today",
+  "Message-ID: <abc@mailer.example.com>",
+  "X-Mailer: BulkBlaster 3",
+  "MIME-Version: 1.0",
+  'Content-Type: multipart/mixed; boundary="b1"',
+  "",
+  "--b1",
+  "Content-Type: text/html; charset=utf-8",
+  "",
+  '<html><head><style>p{color:red}</style></head><body><p>Buy&nbsp;now at <a href="http://shop.pills.example.org/x?y=1">our shop</a></p><!-- hidden --><script>var a=1</script></body></html>',
+  "--b1",
+  "Content-Type: application/zip",
+  'Content-Disposition: attachment; filename="invoice.ZIP"',
+  "Content-Transfer-Encoding: base64",
+  "",
+  "UEsDBA==",
+  "--b1--",
+  "",
+].join("\r\n");
+
+describe("Bayes tokenizer", () => {
+  it("takes words and word pairs of the decoded bodies and the HTML as text, links' hosts and domains, attachments, selected headers", async () => {
+    const content = await parse(MESSAGE);
+    const tokens = bayesTokens(content);
+    for (const t of ["s:cheap", "s:pills", "s2:cheap pills", "b:buy", "b:now", "b2:buy now", "b:shop", "u:shop.pills.example.org", "ud:example.org"]) {
+      assert.ok(tokens.includes(t), `${t} in ${tokens.join(" ")}`);
+    }
+    for (const t of ["tag:a", "a:application/zip", "ae:zip", "fd:example.com", "fn:pills", "hv:x-mailer:bulkblaster", "mid:mailer.example.com", "x:html-only"]) {
+      assert.ok(tokens.includes(t), t);
+    }
+    assert.equal(new Set(tokens).size, tokens.length, "unique");
+    assert.equal(bayesTokens(content), tokens, "memoized per content view");
+  });
+
+  it("never learns what our pipeline or the transport adds, nor the recipient, nor script/style/comment text", async () => {
+    const tokens = bayesTokens(await parse(MESSAGE));
+    const bad = tokens.filter((t) => /postline|authentication-results|return-path|received|spf|alice|ours\.test|color|var a|hidden|^h:to$/.test(t));
+    assert.deepEqual(bad, []);
+  });
+
+  it("strips HTML: tags to spaces, entities decoded, links collected", () => {
+    const r = stripHtml('<p>Fish&amp;chips&#33; &#x263A;</p><img src="http://a.example/i.png"><a href=\'https://b.example\'>x</a>');
+    assert.equal(r.text.replace(/\s+/g, " ").trim(), "Fish&chips! ☺ x");
+    assert.deepEqual(r.urls, ["http://a.example/i.png", "https://b.example"]);
+    assert.deepEqual(r.tags.sort(), ["a", "img", "p"]);
+  });
+
+  it("combines with chi-square: spammy tokens → near 1, hammy → near 0, nothing known → 0.5", () => {
+    const o = defaultCombineOptions;
+    assert.ok(combine(Array(20).fill({ nspam: 50, nham: 0 }), 100, 100, o).probability > 0.99);
+    assert.ok(combine(Array(20).fill({ nspam: 0, nham: 50 }), 100, 100, o).probability < 0.01);
+    assert.equal(combine(Array(20).fill({ nspam: 0, nham: 0 }), 100, 100, o).probability, 0.5);
+    assert.ok(Math.abs(chi2Q(2, 2) - Math.exp(-1)) < 1e-12);
+    assert.ok(scoreFor(0.995, defaultScoreCurve) >= 5, "Bayes alone at ≥ 0.99 reaches junk");
+    assert.ok(scoreFor(0.001, defaultScoreCurve) < -1);
+  });
+});
+
+async function messageLearning(db: Db): Promise<void> {
+  const store = new BayesStore(db);
+  const tokens = ["b:one", "b:two", "s:three"];
+  assert.equal(await store.learn(null, "k1", "spam", tokens), "learned");
+  assert.equal(await store.learn(null, "k1", "spam", tokens), "already");
+  assert.deepEqual(await store.stats(null), { spam: 1, ham: 0, tokens: 3 });
+  assert.equal(await store.learn(null, "k1", "ham", tokens), "relearned");
+  assert.deepEqual(await store.stats(null), { spam: 0, ham: 1, tokens: 3 });
+  assert.equal(await store.forget(null, "k1"), "ham");
+  assert.equal(await store.forget(null, "k1"), null);
+  assert.deepEqual(await store.stats(null), { spam: 0, ham: 0, tokens: 0 });
+
+  // concurrent learners of one key: counted once
+  const outcomes = await Promise.all(Array.from({ length: 6 }, () => store.learn(null, "k2", "spam", tokens)));
+  assert.equal(outcomes.filter((o) => o === "learned").length, 1);
+  assert.equal(outcomes.filter((o) => o === "already").length, 5);
+  assert.deepEqual(await store.stats(null), { spam: 1, ham: 0, tokens: 3 });
+  assert.equal(await store.forget(null, "k2"), "spam");
+
+  // an account's model goes with the account
+  const account = await createAccount(db, `learner${Date.now()}@bayes.test`);
+  assert.equal(await store.learn(account, "k3", "ham", tokens), "learned");
+  assert.deepEqual(await store.stats(account), { spam: 0, ham: 1, tokens: 3 });
+  assert.deepEqual(await store.stats(null), { spam: 0, ham: 0, tokens: 0 }, "the global model is untouched");
+  await db.query("DELETE FROM accounts WHERE id = $1", [account]);
+  const left = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM bayes_models WHERE account_id IS NOT NULL");
+  assert.equal(left.rows[0]!.n, 0);
+}
+
+/** Swaps a few body words, the subject, Message-ID and Date: the same spam, sent again. */
+function nearDuplicate(raw: Buffer): Buffer {
+  const text = raw.toString("latin1");
+  const split = text.search(/\r?\n\r?\n/);
+  let head = text.slice(0, split);
+  let body = text.slice(split);
+  head = head
+    .replace(/^Subject:(.*)$/im, "Subject:$1 again")
+    .replace(/^Message-ID:.*$/im, "Message-ID: <near.dup.1@sender.test>")
+    .replace(/^Date:.*$/im, "Date: Tue, 01 Oct 2002 10:00:00 +0000");
+  let swapped = 0;
+  body = body.replace(/\b[a-z]{6,}\b/g, (w) => (swapped < 4 && ++swapped ? "wonderful" : w));
+  assert.equal(swapped, 4);
+  return Buffer.from(head + body, "latin1");
+}
+
+async function accountModels(db: Db): Promise<void> {
+  // Two stores: as two spam-filter processes (one learns, the other classifies from its cache)
+  const learner = new BayesStore(db);
+  const reader = new BayesStore(db, { globalCacheSeconds: 0 });
+  const train = [...corpus("spam-1", 250).map((b) => ["spam", b] as const), ...corpus("easy-ham-1", 250).map((b) => ["ham", b] as const)];
+  for (const [cls, bytes] of train) await learner.learn(null, messageKeyOf(bytes), cls, bayesTokens(await parse(bytes)));
+  assert.deepEqual({ ...(await learner.stats(null)), tokens: 0 }, { spam: 250, ham: 250, tokens: 0 });
+
+  const classifier = createClassifier({
+    hostname: "mx.test",
+    resolver: silentResolver,
+    dnsblZones: [],
+    rules: [...defaultRules, bayesRule(reader)],
+    accountPolicies: [accountBayesPolicy(reader)],
+  });
+  const alice = await createAccount(db, `alice${Date.now()}@bayes.test`);
+  const bob = await createAccount(db, `bob${Date.now()}@bayes.test`);
+  const classify = (c: Classifier, bytes: Buffer) =>
+    c.classify({
+      open: async () => Readable.from([bytes]),
+      size: bytes.length,
+      source: "inbound",
+      client: { ip: "", helo: "" },
+      mailFrom: "",
+      authenticate: false,
+      accounts: [{ accountId: alice, recipients: ["alice@bayes.test"] }, { accountId: bob, recipients: ["bob@bayes.test"] }],
+    });
+
+  // Alice taught one ham: her model exists, and the reader caches its counts at that version
+  const someHam = corpus("easy-ham-1", 1, 300)[0]!;
+  assert.equal(await learner.learn(alice, messageKeyOf(someHam), "ham", bayesTokens(await parse(someHam))), "learned");
+
+  // A spam of the later corpus that the global model lets through, with a near-duplicate it lets through too
+  let original: Buffer | undefined;
+  let duplicate: Buffer | undefined;
+  for (const candidate of corpus("spam-2", 400)) {
+    if (/base64|quoted-printable/i.test(candidate.toString("latin1")) || candidate.length > 20_000) continue;
+    const r = await classify(classifier, candidate);
+    if (r.action !== "deliver" || r.errors.length) continue;
+    let dup: Buffer;
+    try {
+      dup = nearDuplicate(candidate);
+    } catch {
+      continue;
+    }
+    const d = await classify(classifier, dup);
+    if (d.action === "deliver" && d.accounts[0]!.action === "deliver") {
+      original = candidate;
+      duplicate = dup;
+      break;
+    }
+  }
+  assert.ok(original && duplicate, "a spam the global model lets through");
+
+  // Alice marks it as spam (in another process): the next classification for her sees it
+  const key = messageKeyOf(original);
+  assert.equal(await learner.learn(alice, key, "spam", bayesTokens(await parse(original))), "learned");
+  const after = await classify(classifier, duplicate);
+  const [forAlice, forBob] = after.accounts;
+  const userSpam = forAlice!.symbols.find((s) => s.name === "BAYES_USER_SPAM");
+  assert.ok(userSpam && userSpam.score > 0, JSON.stringify(forAlice));
+  assert.ok(forAlice!.score >= 5 && forAlice!.action !== "deliver", `alice: ${JSON.stringify(forAlice)}`);
+  assert.equal(forBob!.action, "deliver", "bob has no model: the global verdict");
+  assert.ok(!forBob!.symbols.some((s) => s.name.startsWith("BAYES_USER")));
+
+  // ... without making her other mail spam
+  for (const ham of corpus("easy-ham-2", 60)) {
+    const r = await classify(classifier, ham);
+    if (r.action === "deliver") assert.equal(r.accounts[0]!.action, "deliver", `ham became junk for alice: ${JSON.stringify(r.accounts[0])}`);
+  }
+
+  // She corrects it to ham: the near-duplicate gets no spam push from her model
+  assert.equal(await learner.learn(alice, key, "ham", bayesTokens(await parse(original))), "relearned");
+  assert.equal(await learner.learn(alice, key, "ham", bayesTokens(await parse(original))), "already");
+  const corrected = await classify(classifier, duplicate);
+  assert.ok(!corrected.accounts[0]!.symbols.some((s) => s.name === "BAYES_USER_SPAM"), JSON.stringify(corrected.accounts[0]));
+  assert.ok(corrected.accounts[0]!.score <= corrected.score);
+  assert.equal(corrected.accounts[0]!.action, "deliver");
+  assert.deepEqual({ ...(await learner.stats(alice)), tokens: 0 }, { spam: 0, ham: 2, tokens: 0 });
+}
+
+describe("Bayes store and account models (PGlite)", () => {
+  let db: Db;
+  before(async () => {
+    db = await createPgliteDatabase();
+  });
+  after(async () => {
+    await db.close();
+  });
+  it("learns a key once per class, relearns a correction, forgets, is idempotent under concurrent learners", () => messageLearning(db));
+  it("an account that marked one spam gets its near-duplicate junked; correcting it removes the push; other mail unaffected", () => accountModels(db));
+});
+
+describe("Bayes store and account models (PostgreSQL)", () => {
+  let t: TestDatabase;
+  before(async () => {
+    testInfra();
+    t = await createTestDatabase();
+  });
+  after(async () => {
+    await t?.drop();
+  });
+  it("learns a key once per class, relearns a correction, forgets, is idempotent under concurrent learners", () => messageLearning(t.db));
+  it("an account that marked one spam gets its near-duplicate junked; correcting it removes the push; other mail unaffected", () => accountModels(t.db));
+});

@@ -1,0 +1,53 @@
+import { bayesTokens, type BayesStore, type ClassifyResult, type SpamClass } from "@postline/antispam";
+import type { Logger } from "@postline/telemetry";
+import { Counter, type Registry } from "prom-client";
+import type { ObservedVerdict, VerdictObserver } from "./policies.ts";
+
+export interface AutolearnOptions {
+  /** Learn as spam when the score without the Bayes symbols is at least this. */
+  spamScore: number;
+  /** Learn as ham when it is at most this. */
+  hamScore: number;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+/** Every symbol of the Bayes classifier: never part of the autolearn decision (as in SpamAssassin). */
+export const isBayesSymbol = (name: string): boolean => name.startsWith("BAYES_");
+
+/** The class autolearn gives a verdict, or null (unsure, or decided by Bayes itself). */
+export function autolearnClass(result: Pick<ClassifyResult, "symbols">, options: Pick<AutolearnOptions, "spamScore" | "hamScore">): SpamClass | null {
+  const withoutBayes = result.symbols.filter((s) => !isBayesSymbol(s.name)).reduce((sum, s) => sum + s.score, 0);
+  if (withoutBayes >= options.spamScore) return "spam";
+  if (withoutBayes <= options.hamScore) return "ham";
+  return null;
+}
+
+/**
+ * Autolearn: the global Bayes model learns inbound mail whose verdict is clear without the Bayes
+ * symbols (so the classifier never confirms itself), keyed by the mail id: a redelivered
+ * mail.received learns nothing twice, and a user's later correction (the learner) is about the
+ * account model, not this one.
+ */
+export function autolearnObserver(store: BayesStore, options: AutolearnOptions): VerdictObserver {
+  const existing = options.registry?.getSingleMetric("postline_spam_autolearn_total") as Counter<"class" | "outcome"> | undefined;
+  const learned = existing ?? (options.registry
+    ? new Counter({
+        name: "postline_spam_autolearn_total",
+        help: "Messages the global Bayes model learned from verdicts, by class and outcome",
+        labelNames: ["class", "outcome"],
+        registers: [options.registry],
+      })
+    : null);
+  return {
+    name: "bayes-autolearn",
+    async observe({ event, source, result }: ObservedVerdict) {
+      if (source !== "inbound") return;
+      const cls = autolearnClass(result, options);
+      if (!cls) return;
+      const outcome = await store.learn(null, event.id, cls, bayesTokens(result.content));
+      learned?.inc({ class: cls, outcome });
+      options.logger?.debug({ mailId: event.id, class: cls, outcome }, "bayes autolearn");
+    },
+  };
+}
