@@ -16,9 +16,11 @@ import {
   scoreFor,
   tokenize,
   type CombineOptions,
+  type TokenizeOptions,
   type ScoreCurve,
   type TokenCounts,
 } from "../../libs/antispam/src/bayes/index.ts";
+import type { ContentView } from "../../libs/antispam/src/message.ts";
 import { silentResolver, trainSet, type Label } from "./corpus.ts";
 
 const k = Number(process.argv[2] ?? 5);
@@ -31,8 +33,38 @@ interface Item {
   fold: number;
   symbols: string;
   other: number;
+  content: ContentView;
   tokens: Record<string, string[]>;
 }
+
+/** The tokenizer variants compared (each tokenized lazily, once per message). */
+const base: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true };
+const variants: Record<string, TokenizeOptions> = {
+  bigrams: { ...base, received: false },
+  unigrams: { ...base, bigrams: false, received: false },
+  "bigrams+received": base,
+  "headers+received": { ...base, allHeaderValues: true },
+  "paths+received": { ...base, urlPaths: true },
+  "headers+paths+received": { ...base, allHeaderValues: true, urlPaths: true },
+  "osb+received": { ...base, skipPairs: true },
+  "+structure": { ...base, structure: true },
+  "+case": { ...base, caseTokens: true },
+  "+skip": { ...base, skipLong: true },
+  "+urlshape": { ...base, urlShape: true },
+  "+all": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true },
+  "+structure+urlshape": { ...base, structure: true, urlShape: true },
+  "+structure+urlshape+skip": { ...base, structure: true, urlShape: true, skipLong: true },
+  "+structure+urlshape+paths": { ...base, structure: true, urlShape: true, urlPaths: true },
+  "+all+paths": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, urlPaths: true },
+  "+all-received": { ...base, received: false, structure: true, caseTokens: true, skipLong: true, urlShape: true },
+  "+all+headers": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, allHeaderValues: true },
+  "+all+osb": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, skipPairs: true },
+  "+all-bigrams": { ...base, bigrams: false, structure: true, caseTokens: true, skipLong: true, urlShape: true },
+};
+function tokensOf(it: Item, variant: string): string[] {
+  return (it.tokens[variant] ??= tokenize(it.content, variants[variant]!));
+}
+
 const items: Item[] = [];
 const groupSize = new Map<string, number>();
 for (const m of train) groupSize.set(m.group, (groupSize.get(m.group) ?? 0) + 1);
@@ -53,15 +85,8 @@ for (const m of train) {
     fold: Math.floor((rank * k) / groupSize.get(m.group)!),
     symbols: r.symbols.map((x) => x.name).join(","),
     other: r.score,
-    tokens: {
-      bigrams: tokenize(r.content, { bigrams: true, maxBodyChars: 100_000, received: false }),
-      unigrams: tokenize(r.content, { bigrams: false, maxBodyChars: 100_000, received: false }),
-      "bigrams+received": tokenize(r.content, { bigrams: true, maxBodyChars: 100_000, received: true }),
-      "headers+received": tokenize(r.content, { bigrams: true, allHeaderValues: true, maxBodyChars: 100_000, received: true }),
-      "paths+received": tokenize(r.content, { bigrams: true, urlPaths: true, maxBodyChars: 100_000, received: true }),
-      "headers+paths+received": tokenize(r.content, { bigrams: true, allHeaderValues: true, urlPaths: true, maxBodyChars: 100_000, received: true }),
-      "osb+received": tokenize(r.content, { bigrams: true, skipPairs: true, maxBodyChars: 100_000, received: true }),
-    },
+    content: r.content,
+    tokens: {},
   });
 }
 
@@ -82,7 +107,7 @@ function foldsOf(tokenizer: string): Fold[] {
       if (it.fold === fold) return;
       const isSpam = it.label === "spam";
       if (isSpam) ns++; else nh++;
-      for (const t of it.tokens[tokenizer]!) {
+      for (const t of tokensOf(it, tokenizer)) {
         let c = counts.get(t);
         if (!c) counts.set(t, (c = { nspam: 0, nham: 0 }));
         if (isSpam) c.nspam++; else c.nham++;
@@ -99,7 +124,7 @@ function evaluate(tokenizer: string, o: CombineOptions, curve: ScoreCurve) {
   const list = foldsOf(tokenizer);
   items.forEach((it) => {
     const { counts, ns, nh } = list[it.fold]!;
-    const { probability } = combine(it.tokens[tokenizer]!.map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, o);
+    const { probability } = combine(tokensOf(it, tokenizer).map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, o);
     const junk = it.other + scoreFor(probability, curve) >= 5;
     if (it.label === "spam") { spam++; if (junk) tp++; }
     else if (it.label === "easy") { easy++; if (junk) fpEasy++; }
@@ -121,7 +146,39 @@ const print = (tokenizer: string, o: CombineOptions, junkAt: number) => {
   const r = evaluate(tokenizer, o, curveAt(junkAt));
   console.log(`| ${tokenizer} | ${o.s} | ${o.x} | ${o.minDev} | ${o.maxTokens} | ${junkAt} | ${pct(r.recall)} | ${pct(r.fpEasy)} | ${pct(r.fpHard)} |`);
 };
-if (stage === "params") {
+/**
+ * One line per setting: recall / FP easy / FP hard at each junk point, and the operating point:
+ * the best recall among the junk points whose cross-validated FP easy ≤ 0.1 % and FP hard ≤ 5 %
+ * (the issue's targets), "-" when none meets them.
+ */
+const JUNK_POINTS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+function sweep(tokenizer: string, o: CombineOptions, points = JUNK_POINTS): void {
+  let best: { junkAt: number; recall: number } | null = null;
+  const cells = points.map((junkAt) => {
+    const r = evaluate(tokenizer, o, curveAt(junkAt));
+    if (r.fpEasy <= 0.001 && r.fpHard <= 0.05 && (!best || r.recall > best.recall)) best = { junkAt, recall: r.recall };
+    return `${pct(r.recall)} / ${pct(r.fpEasy)} / ${pct(r.fpHard)}`;
+  });
+  const b = best as { junkAt: number; recall: number } | null;
+  console.log(`| ${tokenizer} | ${o.s} | ${o.x} | ${o.minDev} | ${o.maxTokens} | ${cells.join(" | ")} | ${b ? `${pct(b.recall)} @ ${b.junkAt}` : "-"} |`);
+}
+const sweepHeader = () =>
+  console.log(`\n| tokenizer | s | x | minDev | maxTokens | ${JUNK_POINTS.map((p) => `junk at ${p}: recall / FP easy / FP hard`).join(" | ")} | best within targets |\n|${" --- |".repeat(JUNK_POINTS.length + 6)}`);
+
+if (stage === "tokens") {
+  // Stage 6: tokenizer features (structure, case, skip, URL shape), each alone and together
+  sweepHeader();
+  const which = process.argv[4]?.split(",") ?? ["bigrams+received", "+structure", "+case", "+skip", "+urlshape", "+all"];
+  for (const tokenizer of which) for (const maxTokens of [300, 1000]) sweep(tokenizer, { s: 1, x: 0.55, minDev: 0.1, maxTokens });
+} else if (stage === "params2") {
+  // Stage 7: Robinson's s, x, minDev and maxTokens again with the chosen tokenizer
+  sweepHeader();
+  const tokenizer = process.argv[4] ?? "+all";
+  for (const s of [0.3, 1, 3])
+    for (const x of [0.5, 0.55, 0.6])
+      for (const minDev of [0.1, 0.2, 0.3])
+        for (const maxTokens of [150, 300, 1000]) sweep(tokenizer, { s, x, minDev, maxTokens });
+} else if (stage === "params") {
   // Stage 1: Robinson's s and x, the minimum deviation, how many tokens (the default curve: junk at 0.99)
   for (const tokenizer of ["bigrams", "unigrams"])
     for (const s of [0.03, 0.1, 0.3, 1])
@@ -134,7 +191,7 @@ if (stage === "params") {
   const list = foldsOf("bigrams+received");
   items.forEach((it, i) => {
     const { counts, ns, nh } = list[it.fold]!;
-    const { probability } = combine(it.tokens["bigrams+received"]!.map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, o);
+    const { probability } = combine(tokensOf(it, "bigrams+received").map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, o);
     const total = it.other + scoreFor(probability, curveAt(0.99));
     if ((it.label !== "spam") === total >= 5) console.log(`${it.label} ${train[i]!.file} other=${it.other} p=${probability.toFixed(4)} ${it.symbols}`);
   });

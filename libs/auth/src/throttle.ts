@@ -1,5 +1,6 @@
 import { isIPv6 } from "node:net";
 import type { Db } from "@postline/db";
+import { clientNetwork, plainAddress } from "@postline/ip";
 import type { AuthSettings } from "./settings.ts";
 
 /**
@@ -103,16 +104,6 @@ export class LoginThrottle {
  * the smallest block one subscriber usually gets, so hopping addresses within it does not help.
  */
 export function clientKey(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (!isIPv6(ip)) return ip;
-  return `${expandIPv6(ip).slice(0, 4).join(":")}::/64`;
-}
-
-function expandIPv6(ip: string): string[] {
-  const [head, tail] = ip.split("%")[0]!.split("::") as [string, string | undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
-  return groups.map((g) => (g.includes(".") ? g : Number.parseInt(g, 16).toString(16)));
+  const address = plainAddress(ip);
+  return isIPv6(address) ? (clientNetwork(address) ?? address) : address;
 }

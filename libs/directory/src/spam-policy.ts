@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { Queryable } from "@postline/db";
+import { networkAddress } from "@postline/ip";
 import { AlreadyExists, DomainNotFound, InvalidInput, NotFound } from "./errors.ts";
 import { normalizeAddress, normalizeDomain, parseAddress } from "./names.ts";
 
@@ -76,60 +77,10 @@ function parseNetwork(raw: string): { value: string; network: string } | null {
   }
   const min = MIN_PREFIX[version as 4 | 6];
   if (prefix < min) throw new InvalidInput(`"${raw}" is too broad: the prefix must be /${min} or longer for IPv${version}`);
-  const network = networkOf(address, version as 4 | 6, prefix);
+  const network = networkAddress(address, prefix);
   return { value: prefix === bits ? network : `${network}/${prefix}`, network: `${network}/${prefix}` };
 }
 
-/** The network address of `address/prefix`, in the canonical text form. */
-function networkOf(address: string, version: 4 | 6, prefix: number): string {
-  const bytes = version === 4 ? address.split(".").map(Number) : ipv6Bytes(address);
-  const masked = bytes.map((b, i) => {
-    const keep = Math.max(0, Math.min(8, prefix - i * 8));
-    return keep === 0 ? 0 : b & (0xff << (8 - keep)) & 0xff;
-  });
-  if (version === 4) return masked.join(".");
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((masked[i]! << 8) | masked[i + 1]!).toString(16));
-  return compressIpv6(groups);
-}
-
-function ipv6Bytes(address: string): number[] {
-  let text = address.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const o = v4[1]!.split(".").map(Number);
-    text = text.slice(0, -v4[1]!.length) + `${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.split("::") as [string, string | undefined];
-  const headGroups = head ? head.split(":") : [];
-  const tailGroups = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
-  return groups.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
-}
-
-/** RFC 5952: the longest run (of two or more) of zero groups becomes "::". */
-function compressIpv6(groups: string[]): string {
-  let best = -1;
-  let bestLength = 1;
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === "0") j++;
-    if (j - i > bestLength) {
-      best = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLength).join(":")}`;
-}
 
 interface EntryRow {
   id: number;

@@ -3,6 +3,7 @@ import { Counter, type Registry } from "prom-client";
 import { ConfigError } from "@postline/config";
 import type { Queryable } from "@postline/db";
 import { SmtpReply } from "@postline/smtp";
+import { clientNetwork, plainAddress } from "@postline/ip";
 import type { Logger } from "@postline/telemetry";
 
 export interface GreylistOptions {
@@ -67,33 +68,6 @@ const PRIVATE_NETWORKS: Array<[string, number, "ipv4" | "ipv6"]> = [
   ["fe80::", 10, "ipv6"],
 ];
 
-/** `::ffff:192.0.2.1` (a v4 client on a dual-stack socket) is 192.0.2.1. */
-export function plainAddress(ip: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m ? m[1]! : ip;
-}
-
-/** The greylisting key of a client: its IPv4 /24 or IPv6 /64, e.g. `192.0.2.0/24`, `2001:db8:0:1::/64`. */
-export function clientNetwork(ip: string): string {
-  const a = plainAddress(ip);
-  if (isIPv4(a)) return `${a.split(".").slice(0, 3).join(".")}.0/24`;
-  if (isIPv6(a)) return `${expandIPv6(a).slice(0, 4).map((h) => h.replace(/^0+(?=.)/, "")).join(":")}::/64`;
-  return a; // not an address (a UNIX socket in tests): its own key
-}
-
-function expandIPv6(a: string): string[] {
-  const [head, tail] = a.includes("::") ? a.split("::") as [string, string] : [a, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  // an embedded IPv4 tail (::ffff:1.2.3.4 other than the mapped form) takes two groups
-  const last = t.length > 0 ? t : h;
-  if (last.length > 0 && last[last.length - 1]!.includes(".")) {
-    const v4 = last.pop()!.split(".").map(Number);
-    last.push(((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16));
-  }
-  const fill = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill("0");
-  return [...h, ...fill, ...t].map((g) => g.toLowerCase() || "0");
-}
 
 /** Parses `192.0.2.0/24`, `2001:db8::/32` or a single address into a BlockList. */
 export function networkList(entries: string[], withPrivate: boolean): BlockList {
@@ -233,7 +207,7 @@ export class Greylist {
     const ip = plainAddress(r.ip);
     const type = isIPv4(ip) ? "ipv4" : isIPv6(ip) ? "ipv6" : undefined;
     if (type && this.exempt.check(ip, type)) return { pass: true, result: "exempt" };
-    const network = clientNetwork(ip);
+    const network = clientNetwork(ip) ?? ip; // not an address (a UNIX socket in tests): its own key
     const sender = r.sender.toLowerCase();
     const recipient = r.recipient.toLowerCase();
     const key = `${network}\n${sender}\n${recipient}`;

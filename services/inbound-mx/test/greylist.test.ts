@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { metricSamples, simpleMessage, SmtpClient, type Reply } from "@postline/testkit";
-import { clientNetwork, Greylist, greylistCounter, networkList } from "../src/greylist.ts";
+import { clientNetwork } from "@postline/ip";
+import { Greylist, greylistCounter, networkList } from "../src/greylist.ts";
 import { parseMxSettings } from "../src/settings.ts";
 import { useMxWorld, type Mx } from "./harness.ts";
 

@@ -35,6 +35,18 @@ export interface TokenizeOptions {
   allHeaderValues?: boolean;
   /** Words of the links' paths (`up:`). */
   urlPaths?: boolean;
+  /**
+   * Structure features: Message-ID and Date shapes, time zone, header order and count, MIME
+   * structure (part types, charsets, transfer encodings, boundary shape), HTML tag attributes,
+   * image/link/size buckets, subject shape (`ms:` `ds:` `dz:` `ho:` `hn:` `mt:` `mc:` `me:` `mb:` `ta:` `z:` `ss:`).
+   */
+  structure?: boolean;
+  /** Case-kept subject words with capitals (`S:`), upper-case body words (`B:`). */
+  caseTokens?: boolean;
+  /** Words longer than 24 characters as "skip" shape tokens (first character + length bucket), as SpamBayes. */
+  skipLong?: boolean;
+  /** Shape of each link: scheme, port, user part, escapes, query, path depth, file extension, top-level domain (`us:`). */
+  urlShape?: boolean;
 }
 
 export const defaultTokenizeOptions: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true };
@@ -46,6 +58,13 @@ const IGNORED_HEADERS = new Set([
   "sender", "content-type", "content-transfer-encoding", "dkim-signature", "domainkey-signature",
   "x-google-dkim-signature", "references", "in-reply-to", "x-loop", "lines", "status", "x-status",
   "x-keywords", "x-uid", "x-uidl", "content-length", "x-mozilla-status", "x-mozilla-status2",
+]);
+/** Headers about the transport or the recipient: not even their names count in the header order. */
+const IGNORED_TRANSPORT = new Set([
+  "received", "return-path", "authentication-results", "arc-authentication-results", "arc-seal",
+  "arc-message-signature", "received-spf", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to",
+  "x-envelope-from", "status", "x-status", "x-keywords", "x-uid", "x-uidl", "content-length", "lines",
+  "x-mozilla-status", "x-mozilla-status2",
 ]);
 const IGNORED_PREFIXES = ["x-postline-", "x-spam-", "x-rspamd-", "x-virus-"];
 /** Headers whose value words are features (besides Subject and From, tokenized on their own). */
@@ -149,7 +168,114 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
     const ext = /\.([a-z0-9]{1,8})$/i.exec(att.filename ?? "")?.[1];
     if (ext) out.add(`ae:${ext.toLowerCase()}`);
   }
+  if (options.urlShape) for (const url of urls) addUrlShape(out, url);
+  if (options.caseTokens) {
+    for (const m of subject.matchAll(WORD)) if (/\p{Lu}/u.test(m[0]) && m[0].length <= 24) out.add(`S:${m[0]}`);
+    let caps = 0;
+    for (const m of text.matchAll(/\b\p{Lu}{3,24}\b/gu)) {
+      caps++;
+      out.add(`B:${m[0]}`);
+    }
+    out.add(`z:caps:${bucket(caps)}`);
+  }
+  if (options.structure) addStructure(out, content, subject, html, text, links);
   return [...out];
+}
+
+/** log2 bucket of a count: 0, 1, 2-3, 4-7, ... */
+function bucket(n: number): string {
+  return n <= 0 ? "0" : String(Math.floor(Math.log2(n)));
+}
+
+/** A string's shape: upper → A, lower → a, digits → 9, runs collapsed, cut. */
+function charShape(value: string, max = 24): string {
+  return value.replace(/\p{Lu}+/gu, "A").replace(/\p{Ll}+/gu, "a").replace(/\d+/g, "9").replace(/\s+/g, " ").slice(0, max);
+}
+
+function headerValue(line: string): string {
+  return line.slice(line.indexOf(":") + 1).trim();
+}
+
+const MIME_TYPE = /^content-type:[ \t]*([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/gim;
+const MIME_ENCODING = /^content-transfer-encoding:[ \t]*"?([a-z0-9-]+)/gim;
+
+function addStructure(out: Set<string>, content: ContentView, subject: string, html: string, text: string, links: number): void {
+  const lines = content.parsed.headerLines ?? [];
+  // header order (names, transport ones left out) and count
+  const names = lines.map((h) => h.key.toLowerCase()).filter((n) => !IGNORED_TRANSPORT.has(n) && !IGNORED_PREFIXES.some((p) => n.startsWith(p)));
+  for (let i = 1; i < names.length && i < 12; i++) out.add(`ho:${names[i - 1]}>${names[i]}`);
+  if (names[0]) out.add(`ho:^${names[0]}`);
+  out.add(`hn:${bucket(names.length)}`);
+  for (const { key, line } of lines) {
+    const name = key.toLowerCase();
+    if (name === "message-id") {
+      const v = headerValue(line);
+      const at = v.lastIndexOf("@");
+      out.add(`ms:${charShape(at > 0 ? v.slice(0, at) : v)}`);
+    } else if (name === "date") {
+      const v = headerValue(line);
+      out.add(`ds:${v.replace(/\d/g, "9").replace(/[a-z]+/gi, (w) => (w.length === 3 ? "Aaa" : w)).slice(0, 40)}`);
+      const zone = /([+-]\d{4}|\b[A-Z]{2,5})\s*(?:\([^)]*\))?\s*$/.exec(v)?.[1];
+      out.add(`dz:${zone ?? "none"}`);
+    } else if (name === "x-mailer" || name === "user-agent") {
+      out.add(`xm:${headerValue(line).replace(/\d+/g, "9").slice(0, 30).toLowerCase()}`);
+    }
+  }
+  // MIME structure, from the bytes (every part's header)
+  const raw = content.raw.subarray(0, 300_000).toString("latin1");
+  let parts = 0;
+  for (const m of raw.matchAll(MIME_TYPE)) {
+    parts++;
+    out.add(`mt:${m[1]!.toLowerCase()}`);
+    const params = m[2]!;
+    const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(params)?.[1];
+    if (charset) out.add(`mc:${charset.toLowerCase()}`);
+    const boundary = /boundary\s*=\s*"?([^";\r\n]+)/i.exec(params)?.[1];
+    if (boundary) out.add(`mb:${charShape(boundary, 30)}`);
+  }
+  out.add(`z:parts:${bucket(parts)}`);
+  for (const m of raw.matchAll(MIME_ENCODING)) out.add(`me:${m[1]!.toLowerCase()}`);
+  // HTML attributes (names only; colour and hiding tricks kept as short codes)
+  if (html) {
+    let images = 0;
+    for (const m of html.slice(0, 200_000).matchAll(/<([a-z][a-z0-9]*)\b([^>]*)>/gi)) {
+      const tag = m[1]!.toLowerCase();
+      if (tag === "img") images++;
+      for (const a of m[2]!.matchAll(/\b([a-z-]+)\s*=/gi)) out.add(`ta:${tag}.${a[1]!.toLowerCase().replace("color", "colr")}`);
+      if (/display\s*:\s*none|visibility\s*:\s*hidden/i.test(m[2]!)) out.add("ta:invisible");
+    }
+    out.add(`z:img:${bucket(images)}`);
+  }
+  out.add(`z:len:${bucket(Math.floor(text.length / 64))}`);
+  out.add(`z:links:${bucket(links)}`);
+  // subject shape
+  if (/\s{3,}\S+\s*$/.test(subject)) out.add("ss:padded-tail");
+  if (/[\s_-][a-z0-9]{0,3}\d{3,}[a-z0-9]*\s*$/i.test(subject)) out.add("ss:id-tail");
+  if (/!/.test(subject)) out.add("ss:bang");
+  if (/[$€£%]/.test(subject)) out.add("ss:money");
+  if (/^\s*(re|fw|fwd|aw)\s*:/i.test(subject)) out.add("ss:reply");
+  out.add(`ss:len:${bucket(subject.length)}`);
+}
+
+function addUrlShape(out: Set<string>, url: string): void {
+  const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?([^/?#]*)([^?#]*)(\?[^#]*)?/i.exec(url.trim());
+  if (!m) return;
+  const [, scheme = "none", authority = "", path = "", query] = m;
+  out.add(`us:scheme:${scheme.toLowerCase()}`);
+  if (authority.includes("@")) out.add("us:userinfo");
+  if (/:\d+$/.test(authority)) out.add("us:port");
+  if (/%[0-9a-f]{2}/i.test(authority + path)) out.add("us:escaped");
+  const host = authority.replace(/^.*@/, "").replace(/:\d+$/, "").toLowerCase();
+  const tld = /\.([a-z]{2,})$/.exec(host)?.[1];
+  if (tld) out.add(`us:tld:${tld}`);
+  out.add(`us:labels:${Math.min(host.split(".").length, 6)}`);
+  const segments = path.split("/").filter(Boolean);
+  out.add(`us:depth:${Math.min(segments.length, 5)}`);
+  const ext = /\.([a-z0-9]{1,5})$/i.exec(segments[segments.length - 1] ?? "")?.[1];
+  if (ext) out.add(`us:ext:${ext.toLowerCase()}`);
+  if (query) out.add(`us:query:${Math.min(query.split("&").length, 5)}`);
+  if (/~/.test(path)) out.add("us:tilde");
+  if (/\d{5,}/.test(path + (query ?? ""))) out.add("us:longnum");
 }
 
 const RECEIVED_HOST = /\b(?:from|by)\s+([a-z0-9.-]+\.[a-z]{2,})\b/gi;
@@ -172,7 +298,7 @@ function addReceived(out: Set<string>, line: string): void {
 function addText(out: Set<string>, prefix: string, text: string, options: TokenizeOptions): void {
   let previous: string | null = null;
   let beforePrevious: string | null = null;
-  for (const w of words(text)) {
+  for (const w of words(text, options.skipLong)) {
     out.add(`${prefix}:${w}`);
     if (options.bigrams && previous !== null) out.add(`${prefix}2:${previous} ${w}`);
     if (options.skipPairs && beforePrevious !== null) out.add(`${prefix}3:${beforePrevious} _ ${w}`);
@@ -182,12 +308,12 @@ function addText(out: Set<string>, prefix: string, text: string, options: Tokeni
 }
 
 /** Lower-cased words of 2 to 24 characters; longer ones are cut; numbers become their shape. */
-function* words(text: string): Generator<string> {
+function* words(text: string, skipLong = false): Generator<string> {
   for (const m of text.toLowerCase().matchAll(WORD)) {
     let w = m[0].replace(/[._'’-]+$/, "");
     if (w.length < 2) continue;
     if (/^[\d.,]+$/.test(w)) w = `#${w.length}`;
-    else if (w.length > 24) w = `${w.slice(0, 16)}…`;
+    else if (w.length > 24) w = skipLong ? `skip:${w[0]}${Math.floor(w.length / 10) * 10}` : `${w.slice(0, 16)}…`;
     yield w;
   }
 }

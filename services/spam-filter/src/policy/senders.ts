@@ -1,5 +1,5 @@
-import { isIPv4, isIPv6 } from "node:net";
 import type { AuthOutcome, ContentView } from "@postline/antispam";
+import { clientNetwork } from "@postline/ip";
 
 /** A sender identity of an inbound message, and whether authentication vouches for it. */
 export interface SenderIdentity {
@@ -58,29 +58,4 @@ export function authenticatedDomains(senders: Senders, auth: AuthOutcome | null)
 }
 
 /** The reputation key of a client address: its IPv4 /24 or IPv6 /64 network (IPv4-mapped IPv6 as IPv4). */
-export function ipReputationKey(ip: string): string | null {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const address = mapped ? mapped[1]! : ip;
-  if (isIPv4(address)) {
-    const o = address.split(".");
-    return `${o[0]}.${o[1]}.${o[2]}.0/24`;
-  }
-  if (isIPv6(address)) {
-    const groups = expandIpv6(address).slice(0, 4).map((g) => g.replace(/^0+(?=.)/, ""));
-    return `${groups.join(":")}::/64`;
-  }
-  return null;
-}
-
-function expandIpv6(address: string): string[] {
-  let text = address.toLowerCase().replace(/%.*$/, "");
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const o = v4[1]!.split(".").map(Number);
-    text = text.slice(0, -v4[1]!.length) + `${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.split("::") as [string, string | undefined];
-  const headGroups = head ? head.split(":") : [];
-  const tailGroups = tail ? tail.split(":") : [];
-  return tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
-}
+export const ipReputationKey = clientNetwork;
