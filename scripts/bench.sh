@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs one benchmark of bench/ against the real infrastructure: scripts/bench.sh inbound
+# Runs one benchmark of bench/ against the real infrastructure: scripts/bench.sh inbound [ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name="${1:?usage: scripts/bench.sh NAME (a folder of bench/)}"
+name="${1:?usage: scripts/bench.sh NAME [ARGS...] (NAME: a folder of bench/)}"
+shift
 bash deploy/local/tools.sh
 bash deploy/local/infra.sh up >&2
 # shellcheck disable=SC1091
 source deploy/local/.run/env
-exec node --import tsx "bench/$name/run.ts"
+exec node --import tsx "bench/$name/run.ts" "$@"

@@ -12,8 +12,11 @@ import {
 } from "@postline/antispam";
 import {
   combine,
-  defaultScoreCurve,
+  scoreCurveAt,
   scoreFor,
+  defaultCombineOptions,
+  defaultScoreCurve,
+  defaultTokenizeOptions,
   tokenize,
   type CombineOptions,
   type TokenizeOptions,
@@ -40,6 +43,7 @@ interface Item {
 /** The tokenizer variants compared (each tokenized lazily, once per message). */
 const base: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true };
 const variants: Record<string, TokenizeOptions> = {
+  default: defaultTokenizeOptions,
   bigrams: { ...base, received: false },
   unigrams: { ...base, bigrams: false, received: false },
   "bigrams+received": base,
@@ -53,6 +57,7 @@ const variants: Record<string, TokenizeOptions> = {
   "+urlshape": { ...base, urlShape: true },
   "+all": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true },
   "+structure+urlshape": { ...base, structure: true, urlShape: true },
+  "+structure+case": { ...base, structure: true, caseTokens: true },
   "+structure+urlshape+skip": { ...base, structure: true, urlShape: true, skipLong: true },
   "+structure+urlshape+paths": { ...base, structure: true, urlShape: true, urlPaths: true },
   "+all+paths": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, urlPaths: true },
@@ -61,7 +66,12 @@ const variants: Record<string, TokenizeOptions> = {
   "+all+osb": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, skipPairs: true },
   "+all-bigrams": { ...base, bigrams: false, structure: true, caseTokens: true, skipLong: true, urlShape: true },
 };
+/** Ablations: "+structure+case" without the tokens of some prefixes ("-ho:,hn:"). */
 function tokensOf(it: Item, variant: string): string[] {
+  if (variant.startsWith("-")) {
+    const drop = variant.slice(1).split(",");
+    return (it.tokens[variant] ??= tokensOf(it, "+structure+case").filter((t) => !drop.some((p) => t.startsWith(p))));
+  }
   return (it.tokens[variant] ??= tokenize(it.content, variants[variant]!));
 }
 
@@ -133,11 +143,8 @@ function evaluate(tokenizer: string, o: CombineOptions, curve: ScoreCurve) {
   return { recall: tp / spam, fpEasy: fpEasy / easy, fpHard: fpHard / hard };
 }
 
-/** The curve with its junk point (score 5.1) moved to probability `junkAt`. */
-function curveAt(junkAt: number): ScoreCurve {
-  const low = defaultScoreCurve.filter(([p]) => p <= 0.65);
-  return [...low, [0.65 + (junkAt - 0.65) * 0.44, 1.5], [0.65 + (junkAt - 0.65) * 0.88, 3], [junkAt, 5.1], [0.999, 5.6], [1, 6]];
-}
+/** The curve with its junk point (score 5.1) at probability `junkAt` (the library's family: defaultScoreCurve = scoreCurveAt(0.999)). */
+const curveAt = scoreCurveAt;
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const stage = process.argv[3] ?? "params";
@@ -168,16 +175,31 @@ const sweepHeader = () =>
 if (stage === "tokens") {
   // Stage 6: tokenizer features (structure, case, skip, URL shape), each alone and together
   sweepHeader();
-  const which = process.argv[4]?.split(",") ?? ["bigrams+received", "+structure", "+case", "+skip", "+urlshape", "+all"];
-  for (const tokenizer of which) for (const maxTokens of [300, 1000]) sweep(tokenizer, { s: 1, x: 0.55, minDev: 0.1, maxTokens });
+  const which = process.argv[4]?.split(";") ?? ["bigrams+received", "+structure", "+case", "+skip", "+urlshape", "+all"];
+  const maxes = (process.argv[5] ?? "300,1000").split(",").map(Number);
+  for (const tokenizer of which) for (const maxTokens of maxes) sweep(tokenizer, { s: 1, x: 0.55, minDev: 0.1, maxTokens });
 } else if (stage === "params2") {
   // Stage 7: Robinson's s, x, minDev and maxTokens again with the chosen tokenizer
   sweepHeader();
   const tokenizer = process.argv[4] ?? "+all";
-  for (const s of [0.3, 1, 3])
+  for (const s of [0.3, 1])
     for (const x of [0.5, 0.55, 0.6])
-      for (const minDev of [0.1, 0.2, 0.3])
-        for (const maxTokens of [150, 300, 1000]) sweep(tokenizer, { s, x, minDev, maxTokens });
+      for (const minDev of [0.1, 0.2])
+        for (const maxTokens of [150, 300]) sweep(tokenizer, { s, x, minDev, maxTokens });
+} else if (stage === "params3") {
+  // Stage 8: more tokens and larger s around the best of stage 7
+  sweepHeader();
+  const tokenizer = process.argv[4] ?? "+all";
+  for (const s of [1, 2, 4])
+    for (const minDev of [0.1, 0.2, 0.3])
+      for (const maxTokens of [300, 600, 100_000]) sweep(tokenizer, { s, x: 0.55, minDev, maxTokens });
+} else if (stage === "params4") {
+  // Stage 9: a finer grid around the chosen point (stability)
+  sweepHeader();
+  for (const minDev of [0.05, 0.1, 0.15])
+    for (const maxTokens of [200, 300, 400]) sweep("default", { s: 1, x: 0.55, minDev, maxTokens });
+  for (const x of [0.52, 0.58]) sweep("default", { s: 1, x, minDev: 0.1, maxTokens: 300 });
+  for (const s of [0.7, 1.4]) sweep("default", { s, x: 0.55, minDev: 0.1, maxTokens: 300 });
 } else if (stage === "params") {
   // Stage 1: Robinson's s and x, the minimum deviation, how many tokens (the default curve: junk at 0.99)
   for (const tokenizer of ["bigrams", "unigrams"])
@@ -186,15 +208,18 @@ if (stage === "tokens") {
         for (const minDev of [0, 0.1, 0.2, 0.3])
           for (const maxTokens of [50, 150, 300]) print(tokenizer, { s, x, minDev, maxTokens }, 0.99);
 } else if (stage === "diagnose") {
-  // The cross-validated false positives and misses at the chosen settings: where they come from
-  const o = { s: 1, x: 0.55, minDev: 0.1, maxTokens: 300 };
-  const list = foldsOf("bigrams+received");
+  // The cross-validated false positives and misses at the library's defaults: where they come from
+  const list = foldsOf("default");
   items.forEach((it, i) => {
     const { counts, ns, nh } = list[it.fold]!;
-    const { probability } = combine(tokensOf(it, "bigrams+received").map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, o);
-    const total = it.other + scoreFor(probability, curveAt(0.99));
+    const { probability } = combine(tokensOf(it, "default").map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions);
+    const total = it.other + scoreFor(probability, defaultScoreCurve);
     if ((it.label !== "spam") === total >= 5) console.log(`${it.label} ${train[i]!.file} other=${it.other} p=${probability.toFixed(4)} ${it.symbols}`);
   });
+} else if (stage === "defaults") {
+  // The library's defaults (tokenizer, combining, curve), cross-validated
+  const r = evaluate("default", defaultCombineOptions, defaultScoreCurve);
+  console.log(`defaults: recall ${pct(r.recall)}, FP easy ${pct(r.fpEasy)}, FP hard ${pct(r.fpHard)}`);
 } else if (stage === "osb") {
   // Stage 4: pairs one word apart too (as OSB), at the chosen settings and around
   for (const tokenizer of ["bigrams+received", "osb+received"])

@@ -61,6 +61,10 @@ describe("Bayes tokenizer", () => {
     for (const t of ["tag:a", "a:application/zip", "ae:zip", "fd:example.com", "fn:pills", "hv:x-mailer:bulkblaster", "mid:mailer.example.com", "x:html-only"]) {
       assert.ok(tokens.includes(t), t);
     }
+    // structure: MIME parts, charsets, encodings, Message-ID shape, mailer, case-kept subject words, header order
+    for (const t of ["mt:multipart/mixed", "mt:text/html", "mc:utf-8", "me:base64", "ms:<a", "xm:bulkblaster 9", "S:Cheap", "ho:from>subject", "ta:a.href"]) {
+      assert.ok(tokens.includes(t), `${t} in ${tokens.join(" ")}`);
+    }
     assert.equal(new Set(tokens).size, tokens.length, "unique");
     assert.equal(bayesTokens(content), tokens, "memoized per content view");
   });
@@ -84,7 +88,8 @@ describe("Bayes tokenizer", () => {
     assert.ok(combine(Array(20).fill({ nspam: 0, nham: 50 }), 100, 100, o).probability < 0.01);
     assert.equal(combine(Array(20).fill({ nspam: 0, nham: 0 }), 100, 100, o).probability, 0.5);
     assert.ok(Math.abs(chi2Q(2, 2) - Math.exp(-1)) < 1e-12);
-    assert.ok(scoreFor(0.995, defaultScoreCurve) >= 5, "Bayes alone at ≥ 0.99 reaches junk");
+    assert.ok(scoreFor(0.9995, defaultScoreCurve) >= 5, "Bayes alone at ≥ 0.999 reaches junk");
+    assert.ok(scoreFor(0.99, defaultScoreCurve) < 5 && scoreFor(0.99, defaultScoreCurve) > 3, "0.99 alone is spammy, not junk");
     assert.ok(scoreFor(0.001, defaultScoreCurve) < -1);
   });
 });

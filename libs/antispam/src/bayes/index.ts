@@ -7,7 +7,7 @@ import type { BayesStore, ModelSnapshot } from "./store.ts";
 export { BayesStore, type BayesStoreOptions, type SpamClass, type ModelSnapshot } from "./store.ts";
 export { bayesTokens, messageKeyOf, tokenize, defaultTokenizeOptions, type TokenizeOptions } from "./tokenize.ts";
 export { stripHtml } from "./html.ts";
-export { combine, chi2Q, robinson, scoreFor, tokenHash, defaultCombineOptions, defaultScoreCurve, type CombineOptions, type ScoreCurve, type TokenCounts } from "./math.ts";
+export { combine, chi2Q, robinson, scoreFor, scoreCurveAt, tokenHash, defaultCombineOptions, defaultScoreCurve, type CombineOptions, type ScoreCurve, type TokenCounts } from "./math.ts";
 
 export interface BayesOptions {
   /** The global model applies once it learned this many spams and hams (SpamAssassin: 200/200). */
@@ -21,7 +21,7 @@ export interface BayesOptions {
   /** An account model applies once it learned this many messages (default 1). */
   accountMinLearned?: number;
   combine?: Partial<CombineOptions>;
-  /** Probability → score (default: defaultScoreCurve; ≥ 0.99 alone reaches the junk threshold 5). */
+  /** Probability → score (default: defaultScoreCurve; ≥ 0.999 alone reaches the junk threshold 5). */
   curve?: ScoreCurve;
 }
 

@@ -74,22 +74,34 @@ export function chi2Q(x2: number, v: number): number {
 /**
  * A probability → score map: straight lines between the points (probability ascending). The
  * default follows SpamAssassin's BAYES_00..BAYES_999 steps, steeper at the ends so that Bayes
- * alone at ≥ 0.99 (chosen by cross-validation on TRAIN) reaches the junk threshold (5) and a clear ham gets a real push down.
+ * alone at ≥ 0.999 (the junk point chosen by cross-validation on TRAIN, see scoreCurveAt) reaches
+ * the junk threshold (5) and a clear ham gets a real push down.
  */
 export type ScoreCurve = Array<[probability: number, score: number]>;
 
-export const defaultScoreCurve: ScoreCurve = [
-  [0, -3],
-  [0.01, -2],
-  [0.1, -1],
-  [0.35, 0],
-  [0.65, 0],
-  [0.8, 1.5],
-  [0.95, 3],
-  [0.99, 5.1],
-  [0.999, 5.6],
-  [1, 6],
-];
+/**
+ * The curve whose junk point (score 5.1: Bayes alone reaches the junk threshold 5) is at
+ * probability `junkAt`; +1.5 and +3 at 44 % and 88 % of the way from 0.65 to it, +5.6 ten times
+ * closer to 1, +6 at 1. The ham side is fixed: 0 → −3, 0.01 → −2, 0.1 → −1, 0.35…0.65 → 0.
+ * bench/spam/tune.ts moves `junkAt` along this family.
+ */
+export function scoreCurveAt(junkAt: number): ScoreCurve {
+  return [
+    [0, -3],
+    [0.01, -2],
+    [0.1, -1],
+    [0.35, 0],
+    [0.65, 0],
+    [0.65 + (junkAt - 0.65) * 0.44, 1.5],
+    [0.65 + (junkAt - 0.65) * 0.88, 3],
+    [junkAt, 5.1],
+    [1 - (1 - junkAt) / 10, 5.6],
+    [1, 6],
+  ];
+}
+
+/** Junk at p ≥ 0.999 (chosen by blocked 5-fold cross-validation on TRAIN: docs/spam-filter.md). */
+export const defaultScoreCurve: ScoreCurve = scoreCurveAt(0.999);
 
 export function scoreFor(probability: number, curve: ScoreCurve): number {
   if (probability <= curve[0]![0]) return curve[0]![1];

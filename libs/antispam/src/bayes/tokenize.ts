@@ -17,6 +17,8 @@ import { stripHtml } from "./html.ts";
  *   x:...               a few shape features (HTML only, no text, many links)
  *
  *   rd:domain / ri:a.b(.c)  Received fields below the topmost (which is ours): relay domains, client /16 and /24
+ *   ms: ds: dz: xm: ho: hn: mt: mc: me: mb: ta: z: ss:   structure (option `structure`, see below)
+ *   S:Word / B:WORD     case-kept subject words, upper-case body words (option `caseTokens`)
  *
  * Unique. Headers that our own pipeline adds or that describe the transport (Received, except
  * the relays above, Return-Path, Authentication-Results, X-Postline-*, X-Spam-*, To/Cc/Delivered-To: the
@@ -49,7 +51,8 @@ export interface TokenizeOptions {
   urlShape?: boolean;
 }
 
-export const defaultTokenizeOptions: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true };
+/** Chosen by blocked 5-fold cross-validation on TRAIN (bench/spam/tune.ts stages 6–7; docs/spam-filter.md). */
+export const defaultTokenizeOptions: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true, structure: true, caseTokens: true };
 
 const IGNORED_HEADERS = new Set([
   "received", "return-path", "authentication-results", "arc-authentication-results", "arc-seal",
