@@ -243,6 +243,9 @@ describe("OpenAPI document", () => {
       "/v1/queue/{mailId}",
       "/v1/queue/{mailId}/retry",
       "/v1/resolve/{address}",
+      "/v1/spam/lists",
+      "/v1/spam/lists/{id}",
+      "/v1/spam/verdicts/{mailId}",
     ]);
     assert.deepEqual(Object.keys(doc.paths["/v1/accounts/{address}"]).sort(), ["delete", "get", "patch"]);
     assert.deepEqual(Object.keys(doc.paths["/v1/domains"]).sort(), ["get", "post"]);
