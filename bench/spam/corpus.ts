@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { DnsResolve } from "@postline/antispam";
+import { Readable } from "node:stream";
+import type { Classifier, ClassifyResult, DnsResolve } from "@postline/antispam";
 
 export type Label = "spam" | "easy" | "hard";
 export interface CorpusMessage {
@@ -48,3 +49,15 @@ export function testSet(): CorpusMessage[] {
 export const silentResolver = (async () => {
   throw Object.assign(new Error("no DNS in the benchmark"), { code: "ENOTFOUND" });
 }) as unknown as DnsResolve;
+
+/** Classifies a corpus message as the issue asks: its bytes only (no authentication, envelope or client address). */
+export function classifyBytes(classifier: Classifier, bytes: Buffer): Promise<ClassifyResult> {
+  return classifier.classify({
+    open: async () => Readable.from([bytes]),
+    size: bytes.length,
+    source: "inbound",
+    client: { ip: "", helo: "" },
+    mailFrom: "",
+    authenticate: false,
+  });
+}

@@ -13,12 +13,11 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { BayesStore, bayesRule, bayesTokens, createClassifier, defaultRules, messageKeyOf, parseContent } from "@postline/antispam";
 import type { Db } from "@postline/db";
 import { createPgliteDatabase, createTestDatabase, freePort, waitForListener } from "@postline/testkit";
-import { silentResolver, testSet, trainSet, type CorpusMessage, type Label } from "./corpus.ts";
+import { classifyBytes, silentResolver, testSet, trainSet, type CorpusMessage, type Label } from "./corpus.ts";
 
 const run = promisify(execFile);
 const withSpamAssassin = !process.argv.includes("--no-spamassassin");
@@ -77,14 +76,7 @@ async function ours(train: CorpusMessage[], test: CorpusMessage[]): Promise<Metr
     const classifier = createClassifier({ hostname: "bench.test", resolver: silentResolver, dnsblZones: [], rules: [...defaultRules, bayesRule(store)] });
     const started = performance.now();
     const verdicts = await mapLimit(test, 8, async (m) => {
-      const r = await classifier.classify({
-        open: async () => Readable.from([m.bytes]),
-        size: m.bytes.length,
-        source: "inbound",
-        client: { ip: "", helo: "" },
-        mailFrom: "",
-        authenticate: false,
-      });
+      const r = await classifyBytes(classifier, m.bytes);
       if (r.errors.length) throw new Error(`${m.group}/${m.file}: ${String(r.errors[0]!.error)}`);
       return r.action !== "deliver";
     });

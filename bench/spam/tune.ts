@@ -5,7 +5,6 @@
  * for each fold the model is counted in memory from the other folds and the held-out messages
  * are scored: other rules + the Bayes score, junk at 5. Prints one line per parameter set.
  */
-import { Readable } from "node:stream";
 import {
   createClassifier,
   defaultRules,
@@ -24,7 +23,7 @@ import {
   type TokenCounts,
 } from "../../libs/antispam/src/bayes/index.ts";
 import type { ContentView } from "../../libs/antispam/src/message.ts";
-import { silentResolver, trainSet, type Label } from "./corpus.ts";
+import { classifyBytes, silentResolver, trainSet, type Label } from "./corpus.ts";
 
 const k = Number(process.argv[2] ?? 5);
 const train = trainSet();
@@ -82,14 +81,7 @@ const seen = new Map<string, number>();
 for (const m of train) {
   const rank = seen.get(m.group) ?? 0;
   seen.set(m.group, rank + 1);
-  const r = await classifier.classify({
-    open: async () => Readable.from([m.bytes]),
-    size: m.bytes.length,
-    source: "inbound",
-    client: { ip: "", helo: "" },
-    mailFrom: "",
-    authenticate: false,
-  });
+  const r = await classifyBytes(classifier, m.bytes);
   items.push({
     label: m.label,
     fold: Math.floor((rank * k) / groupSize.get(m.group)!),
