@@ -14,6 +14,8 @@ bash deploy/local/prometheus.sh >/dev/null
 bash deploy/local/infra.sh up
 # shellcheck disable=SC1091
 source deploy/local/.run/env
+# The production bundles (dist/bin/), which test/e2e/dist-bundles.test.ts runs.
+node scripts/build-dist.mjs
 
 if [ "$#" -gt 0 ]; then
   files=("$@")

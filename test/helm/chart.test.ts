@@ -95,12 +95,12 @@ describe("helm chart helm/postline", () => {
     assert.notEqual(unknown.status, 0, "an unknown top-level key was accepted");
   });
 
-  it("runs one image per service with image.command and the service's main.ts, probes on the ops port", () => {
-    const objects = renderObjects({ set: ["image.command={node,--import,tsx,--enable-source-maps}", "opsPort=9464"] });
+  it("runs one image per service with image.command and the service's bundle, probes on the ops port", () => {
+    const objects = renderObjects({ set: ["image.command={node,--enable-source-maps}", "opsPort=9464"] });
     for (const s of services) {
       const [c] = podSpec(find(objects, "Deployment", `postline-${s}`)).containers;
-      assert.deepEqual(c!.command, ["node", "--import", "tsx", "--enable-source-maps"]);
-      assert.deepEqual(c!.args, [`services/${s}/src/main.ts`]);
+      assert.deepEqual(c!.command, ["node", "--enable-source-maps"]);
+      assert.deepEqual(c!.args, [`dist/bin/${s}.mjs`]);
       assert.equal(c!.livenessProbe?.httpGet?.path, "/healthz");
       assert.equal(c!.readinessProbe?.httpGet?.path, "/readyz");
       assert.equal(c!.readinessProbe?.httpGet?.port, "metrics");
@@ -183,7 +183,7 @@ describe("helm chart helm/postline", () => {
     assert.equal(job.metadata.annotations?.["helm.sh/hook"], "pre-install,pre-upgrade");
     assert.match(job.metadata.annotations?.["helm.sh/hook-delete-policy"] ?? "", /before-hook-creation/);
     const c = podSpec(job).containers[0]!;
-    assert.deepEqual(c.args, ["services/cli/src/main.ts", "migrate"]);
+    assert.deepEqual(c.args, ["dist/bin/cli.mjs", "migrate"]);
     // The hook runs before the release's Secret exists on install: it reads a hook Secret made before it.
     const ref = envOf(c).get("POSTLINE_DATABASE_URL")?.valueFrom?.secretKeyRef;
     assert.deepEqual(ref, { name: "postline-migrate", key: "POSTLINE_DATABASE_URL" });
@@ -283,8 +283,8 @@ describe("helm chart helm/postline", () => {
 
   it("prints NOTES with the first domain and user commands", () => {
     const notes = renderNotes({ set: ["database.url=postgres://a:b@db/p"] });
-    assert.match(notes, /exec deploy\/postline-admin-api -- \\\n\s+node --import tsx services\/cli\/src\/main.ts domain add example.com/);
-    assert.match(notes, /services\/cli\/src\/main.ts user add alice@example.com/);
+    assert.match(notes, /exec deploy\/postline-admin-api -- \\\n\s+node dist\/bin\/cli.mjs domain add example.com/);
+    assert.match(notes, /dist\/bin\/cli.mjs user add alice@example.com/);
     assert.match(notes, /get secret postline-secrets -o jsonpath='\{\.data\.POSTLINE_ADMIN_TOKEN\}'/);
     assert.doesNotMatch(notes, /WARNING: no database URL/);
     assert.match(renderNotes(), /WARNING: no database URL/);

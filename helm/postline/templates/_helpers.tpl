@@ -45,7 +45,7 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
-{{/* values key -> service name (services/<name>/src/main.ts). */}}
+{{/* values key -> service name (dist/bin/<name>.mjs). */}}
 {{- define "postline.components" -}}
 inboundMx: inbound-mx
 submission: submission

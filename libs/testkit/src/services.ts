@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testInfra, uniqueName } from "./infra.ts";
 
@@ -49,9 +51,37 @@ process.once("exit", () => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-/** Starts `services/<name>/src/main.ts` as its own process and waits until it logged `ready`. */
-export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * How a service process runs: `sources` is `node --import tsx services/<name>/src/main.ts` (what
+ * tests run by default); `dist` is the production form, the bundle `dist/bin/<name>.mjs` of
+ * `pnpm build:dist` with the node flags deploy/Dockerfile sets in NODE_OPTIONS. The default is
+ * POSTLINE_SERVICE_RUNTIME, else `sources`.
+ */
+export type ServiceRuntime = "sources" | "dist";
+
+const PRODUCTION_NODE_FLAGS = ["--max-semi-space-size=1"];
+
+function serviceCommand(name: string, runtime: ServiceRuntime): string[] {
+  if (runtime === "sources") return ["--import", "tsx", `services/${name}/src/main.ts`];
+  const bundle = `dist/bin/${name}.mjs`;
+  if (!existsSync(join(REPO, bundle))) throw new Error(`${bundle} does not exist: run \`pnpm build:dist\` first`);
+  return [...PRODUCTION_NODE_FLAGS, bundle];
+}
+
+function defaultRuntime(): ServiceRuntime {
+  const value = process.env.POSTLINE_SERVICE_RUNTIME ?? "sources";
+  if (value !== "sources" && value !== "dist") throw new Error(`POSTLINE_SERVICE_RUNTIME must be sources or dist, not ${value}`);
+  return value;
+}
+
+/** Starts service `name` as its own process (see ServiceRuntime) and waits until it logged `ready`. */
+export async function startServiceProcess(
+  name: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  runtime: ServiceRuntime = defaultRuntime(),
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, serviceCommand(name, runtime), { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.once("exit", () => children.delete(child));
   const logs: Record<string, unknown>[] = [];
