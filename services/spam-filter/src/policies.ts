@@ -22,6 +22,8 @@ export interface ObservedVerdict {
 export interface VerdictObserver {
   name: string;
   observe(verdict: ObservedVerdict): Promise<void>;
+  /** Writes what it buffered (write-behind); the service awaits it on stop. */
+  close?(): Promise<void>;
 }
 
 /** What the spam filter adds to the antispam library's rules. */

@@ -65,6 +65,8 @@ export const spamFilterService: ServiceModule = {
       listening: {},
       stop: async () => {
         await Promise.all([consumer.stop(), learner?.stop()]);
+        // The consumer is stopped: write the observers' buffered records (verdict record, reputation).
+        await Promise.all(policies.observers.map((o) => o.close?.()));
       },
     };
   },

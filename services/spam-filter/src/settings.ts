@@ -56,6 +56,23 @@ export const spamFilterSchema = antispamSchema.extend({
   POSTLINE_SPAM_REPLY_MAX_CONTACTS: field.positiveInt(5000),
   /** ...and forgets a recipient not written to for this many days. */
   POSTLINE_SPAM_REPLY_MAX_AGE_DAYS: field.positiveInt(365),
+  /**
+   * The verdict record and the reputation counts are written behind: buffered in the process and
+   * written together (one statement a table) at most this many milliseconds after a verdict, or
+   * once 1000 are waiting, and on stop; 0 = each verdict at once. A crash loses at most this
+   * interval of these observations (never mail, nor the verdict in mail.classified).
+   */
+  POSTLINE_SPAM_OBSERVER_FLUSH_MS: z.coerce.number().int().min(0).default(200),
+  /**
+   * Seconds an account's allow/block list matches for one sender are reused in a process; a list
+   * change (admin API, CLI) applies within this. 0 = every message asks PostgreSQL.
+   */
+  POSTLINE_SPAM_LISTS_CACHE_SECONDS: z.coerce.number().int().min(0).default(10),
+  /**
+   * Seconds an account's reply-contact lookup for one sender is reused in a process (the replica
+   * that recorded new contacts forgets the account's at once; others within this). 0 = not cached.
+   */
+  POSTLINE_SPAM_REPLY_CACHE_SECONDS: z.coerce.number().int().min(0).default(10),
   // --- end reputation, lists, reply tracking ---
   // --- Bayes (libs/antispam/src/bayes; docs/spam-filter.md "Statistical classifier (Bayes)") ---
   /** The Bayes classifier: BAYES_SPAM/BAYES_HAM from the global model, BAYES_USER_* from the account's; false = neither (and no autolearn). */

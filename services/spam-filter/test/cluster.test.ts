@@ -73,6 +73,8 @@ describe("spam-filter process (cluster mode)", () => {
         POSTLINE_DNSBL_ZONES: "bl.test",
         POSTLINE_HOSTNAME: "mx.example.test",
         POSTLINE_LOG_LEVEL: "info",
+        // the verdict record and reputation are written behind; an hour: only when the service stops (the last test)
+        POSTLINE_SPAM_OBSERVER_FLUSH_MS: "3600000",
       },
     });
     for await (const line of createInterface({ input: child.stdout! })) {
@@ -158,5 +160,20 @@ describe("spam-filter process (cluster mode)", () => {
     const results = await Promise.all(events.map((e) => waitFor(e.id, 120_000)));
     assert.equal(results.length, 300);
     assert.ok(results.every((r) => r.verdict.action === "deliver"));
+  });
+
+  test("stopping the service writes the verdict records and reputation counts it buffered", async () => {
+    const count = async (table: string) => (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
+    assert.equal(await count("spam_verdicts"), 0, "buffered (flush interval an hour, fewer than 1000 waiting)");
+    assert.equal(await count("spam_reputation"), 0);
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const [code] = await exited;
+    assert.equal(code, 0);
+    // 3 + 1 + 300 classified messages (the one without a blob has no verdict)
+    assert.equal(await count("spam_verdicts"), classified.size);
+    assert.equal(classified.size, 304);
+    const ip = await database.db.query<{ good: number; bad: number }>("SELECT good, bad FROM spam_reputation WHERE kind = 'ip' AND key = '127.0.0.0/24'");
+    assert.ok(ip.rows[0] && ip.rows[0].good + ip.rows[0].bad > 300, `the burst's verdicts counted: ${JSON.stringify(ip.rows[0])}`);
   });
 });

@@ -152,6 +152,8 @@ test("from the settings: recording on by default, off with a retention of 0; the
     assert.ok(result.accounts[0]!.symbols.some((s) => s.name === "USER_BLOCKLIST"));
     const { event } = await classified(raw);
     for (const o of policies.observers) await o.observe({ event, source: "inbound", result });
+    // written behind (POSTLINE_SPAM_OBSERVER_FLUSH_MS, 200 ms by default): stopping writes them
+    for (const o of policies.observers) await o.close?.();
     assert.equal((await getSpamVerdict(lite, event.id))!.accounts[0]!.address, "dave@example.test");
     const rep = await lite.query<{ n: number }>("SELECT count(*)::int AS n FROM spam_reputation");
     assert.equal(rep.rows[0]!.n, 3);

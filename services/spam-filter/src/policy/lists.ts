@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import type { AccountContext, AccountPolicy, RuleHit } from "@postline/antispam";
 import type { Queryable } from "@postline/db";
+import { AccountCache } from "./account-cache.ts";
 import { sendersOf, type SenderIdentity } from "./senders.ts";
 
 // Allow and block lists (spam_list_entries, managed through libs/directory): per recipient
@@ -51,7 +52,18 @@ function match(entry: EntryRow, ids: Array<{ label: string; id: SenderIdentity }
   return null;
 }
 
-export function listsPolicy(db: Queryable): AccountPolicy {
+export interface ListsOptions {
+  /**
+   * Seconds an account's matching entries for one sender (addresses, domains, client IP) are reused
+   * (default 0: every message asks). A change through the admin API or the CLI applies within this.
+   */
+  cacheSeconds?: number;
+  /** At most this many cached lookups (default 10000). */
+  cacheEntries?: number;
+}
+
+export function listsPolicy(db: Queryable, options: ListsOptions = {}): AccountPolicy {
+  const cache = new AccountCache<EntryRow[]>((options.cacheSeconds ?? 0) * 1000, options.cacheEntries);
   return {
     name: "lists",
     async check(ctx: AccountContext): Promise<RuleHit[]> {
@@ -64,19 +76,23 @@ export function listsPolicy(db: Queryable): AccountPolicy {
       const ip = ctx.client.ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
       const addresses = ids.map((i) => i.id.address);
       const domains = [...new Set(ids.flatMap((i) => domainCandidates(i.id.domain)))];
-      const r = await db.query<EntryRow>(
-        `SELECT e.kind, e.type, e.value, e.account_id IS NOT NULL AS personal
-           FROM accounts a JOIN spam_list_entries e ON e.account_id = a.id OR e.domain_id = a.domain_id
-          WHERE a.id = $1 AND ((e.type = 'address' AND e.value = ANY($2::text[]))
-                            OR (e.type = 'domain' AND e.value = ANY($3::text[]))
-                            OR (e.type = 'ip' AND $4::inet <<= e.network))`,
-        [ctx.accountId, addresses, domains, isIP(ip) ? ip : null],
-      );
-      if (r.rows.length === 0) return [];
+      const client = isIP(ip) ? ip : null;
+      const rows = await cache.get(ctx.accountId, JSON.stringify([addresses, domains, client]), async () => {
+        const r = await db.query<EntryRow>(
+          `SELECT e.kind, e.type, e.value, e.account_id IS NOT NULL AS personal
+             FROM accounts a JOIN spam_list_entries e ON e.account_id = a.id OR e.domain_id = a.domain_id
+            WHERE a.id = $1 AND ((e.type = 'address' AND e.value = ANY($2::text[]))
+                              OR (e.type = 'domain' AND e.value = ANY($3::text[]))
+                              OR (e.type = 'ip' AND $4::inet <<= e.network))`,
+          [ctx.accountId, addresses, domains, client],
+        );
+        return r.rows;
+      });
+      if (rows.length === 0) return [];
 
       const hits: RuleHit[] = [];
       const decide = (personal: boolean): boolean => {
-        const entries = r.rows.filter((e) => e.personal === personal);
+        const entries = rows.filter((e) => e.personal === personal);
         const prefix = personal ? "USER" : "DOMAIN";
         const blocked = entries.map((e) => (e.kind === "block" ? match(e, ids, ip) : null)).filter((m) => m !== null);
         if (blocked.length > 0) {

@@ -1,6 +1,7 @@
 import type { AccountContext, AccountPolicy, RuleHit } from "@postline/antispam";
 import type { Queryable } from "@postline/db";
 import type { ObservedVerdict, VerdictObserver } from "../policies.ts";
+import { AccountCache } from "./account-cache.ts";
 import { every } from "./housekeeping.ts";
 import { sendersOf } from "./senders.ts";
 
@@ -16,6 +17,17 @@ export interface ReplyTrackingOptions {
   maxAgeDays: number;
   /** How often expired contacts are deleted (default 10 minutes). */
   pruneIntervalMs?: number;
+  /**
+   * The policy's lookups, cached (replyContactsCache). The observer of the same process drops an
+   * account's entries when it records contacts of that account; other replicas see them within the
+   * cache's seconds.
+   */
+  cache?: AccountCache<string[]>;
+}
+
+/** The reply-contact lookups of a process, cached for `seconds` (0: not cached); share it between policy and observer. */
+export function replyContactsCache(seconds: number, maxEntries?: number): AccountCache<string[]> {
+  return new AccountCache<string[]>(seconds * 1000, maxEntries);
 }
 
 export function replyTrackingObserver(db: Queryable, options: ReplyTrackingOptions): VerdictObserver {
@@ -43,6 +55,7 @@ export function replyTrackingObserver(db: Queryable, options: ReplyTrackingOptio
           [account, recipients, new Date(event.receivedAt)],
         );
         const accountId = upserted.rows[0]?.account_id;
+        if (accountId !== undefined) options.cache?.forget(accountId);
         if (accountId !== undefined && upserted.rows.some((r) => r.inserted)) {
           await db.query(
             `DELETE FROM spam_reply_contacts WHERE account_id = $1 AND address IN
@@ -56,7 +69,8 @@ export function replyTrackingObserver(db: Queryable, options: ReplyTrackingOptio
   };
 }
 
-export function replyTrackingPolicy(db: Queryable, options: Pick<ReplyTrackingOptions, "maxAgeDays">): AccountPolicy {
+export function replyTrackingPolicy(db: Queryable, options: Pick<ReplyTrackingOptions, "maxAgeDays" | "cache">): AccountPolicy {
+  const cache = options.cache ?? replyContactsCache(0);
   return {
     name: "reply-tracking",
     async check(ctx: AccountContext): Promise<RuleHit[]> {
@@ -64,12 +78,16 @@ export function replyTrackingPolicy(db: Queryable, options: Pick<ReplyTrackingOp
       const senders = sendersOf(ctx.mailFrom, ctx.content, ctx.auth);
       const ids = [senders.envelope, senders.from].filter((s) => s !== null);
       if (ids.length === 0) return [];
-      const r = await db.query<{ address: string }>(
-        `SELECT address FROM spam_reply_contacts
-          WHERE account_id = $1 AND address = ANY($2::text[]) AND last_sent_at >= now() - make_interval(days => $3)`,
-        [ctx.accountId, ids.map((s) => s.address), options.maxAgeDays],
-      );
-      const known = new Set(r.rows.map((row) => row.address));
+      const addresses = ids.map((s) => s.address);
+      const found = await cache.get(ctx.accountId, JSON.stringify(addresses), async () => {
+        const r = await db.query<{ address: string }>(
+          `SELECT address FROM spam_reply_contacts
+            WHERE account_id = $1 AND address = ANY($2::text[]) AND last_sent_at >= now() - make_interval(days => $3)`,
+          [ctx.accountId, addresses, options.maxAgeDays],
+        );
+        return r.rows.map((row) => row.address);
+      });
+      const known = new Set(found);
       const trusted = ids.find((s) => s.authenticated && known.has(s.address));
       if (trusted) return [{ name: "REPLY_TRUSTED", detail: trusted.address }];
       const claimed = ids.find((s) => known.has(s.address));

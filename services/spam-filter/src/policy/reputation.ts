@@ -1,7 +1,9 @@
 import { defaultSymbols, type Rule, type RuleContext, type RuleHit, type ScoredSymbol } from "@postline/antispam";
 import type { Queryable } from "@postline/db";
+import type { Logger } from "@postline/telemetry";
 import type { ObservedVerdict, VerdictObserver } from "../policies.ts";
 import { every } from "./housekeeping.ts";
+import { WriteBehind, type WriteBehindMetrics } from "./write-behind.ts";
 import { authenticatedDomains, dkimPassDomains, ipReputationKey, sendersOf } from "./senders.ts";
 
 // Sender reputation learnt from past inbound verdicts (spam_reputation). Keys:
@@ -34,6 +36,15 @@ export interface ReputationOptions {
   decayAt?: number;
   /** How often stale keys are deleted (default 10 minutes). */
   pruneIntervalMs?: number;
+  /**
+   * Write-behind: counted verdicts are summed per key in the process and written together at most
+   * this long after (one statement a flush, one row update a key); default 0: each verdict at once.
+   */
+  flushMs?: number;
+  /** ...or as soon as this many keys are waiting (default 1000). */
+  flushMaxEntries?: number;
+  logger?: Logger;
+  metrics?: WriteBehindMetrics;
 }
 
 const SYMBOL: Record<ReputationKind, string> = { ip: "IP", domain: "DOMAIN", dkim: "DKIM" };
@@ -77,6 +88,7 @@ export function reputationHit(kind: ReputationKind, key: string, good: number, b
 export class Reputation {
   private readonly cache = new Map<string, { good: number; bad: number; expires: number }>();
   private readonly prune: () => Promise<void>;
+  private readonly buffer: WriteBehind<{ good: number; bad: number }>;
 
   constructor(
     private readonly db: Queryable,
@@ -88,6 +100,15 @@ export class Reputation {
            (SELECT kind, key FROM spam_reputation WHERE updated_at < now() - make_interval(days => $1) LIMIT 10000)`,
         [options.maxAgeDays],
       );
+    });
+    this.buffer = new WriteBehind({
+      name: "reputation",
+      intervalMs: options.flushMs ?? 0,
+      maxEntries: options.flushMaxEntries,
+      merge: (a, b) => ({ good: a.good + b.good, bad: a.bad + b.bad }),
+      write: (batch) => this.write(batch),
+      logger: options.logger,
+      metrics: options.metrics,
     });
   }
 
@@ -144,25 +165,58 @@ export class Reputation {
     };
   }
 
-  /** Counts a verdict for its keys (one statement), forgetting the cached counts of those keys. */
+  /**
+   * Counts a verdict for its keys: written at once (one statement) or, with flushMs, at the next
+   * flush; the cached counts of the keys are forgotten once written.
+   */
   async record(keys: ReputationKey[], verdict: "good" | "bad"): Promise<void> {
-    if (keys.length === 0) return;
     const good = verdict === "good" ? 1 : 0;
+    if (this.options.flushMs) {
+      for (const k of dedupe(keys)) await this.buffer.add(`${k.kind}:${k.key}`, { good, bad: 1 - good });
+      return;
+    }
+    if (keys.length === 0) return;
+    await this.write(dedupe(keys).map((k) => [`${k.kind}:${k.key}`, { good, bad: 1 - good }]));
+  }
+
+  /** Writes what is waiting (write-behind). */
+  flush(): Promise<void> {
+    return this.buffer.flush();
+  }
+
+  /** On stop: writes what is waiting. */
+  close(): Promise<void> {
+    return this.buffer.close();
+  }
+
+  /**
+   * One statement for any number of keys (distinct; in key order, so replicas take the row locks in
+   * the same order): each row gets good += g, bad += b, both halved first when they reached decayAt.
+   */
+  private async write(batch: Array<[string, { good: number; bad: number }]>): Promise<void> {
+    if (batch.length === 0) return;
+    batch.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const split = batch.map(([id]) => {
+      const at = id.indexOf(":");
+      return [id.slice(0, at), id.slice(at + 1)] as const;
+    });
     await this.db.query(
       `INSERT INTO spam_reputation (kind, key, good, bad, updated_at)
-       SELECT k.kind, k.key, $3, $4, now() FROM unnest($1::text[], $2::text[]) AS k(kind, key)
+       SELECT k.kind, k.key, k.good, k.bad, now() FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) AS k(kind, key, good, bad)
        ON CONFLICT (kind, key) DO UPDATE SET
          good = (CASE WHEN spam_reputation.good + spam_reputation.bad >= $5 THEN spam_reputation.good / 2 ELSE spam_reputation.good END) + EXCLUDED.good,
          bad = (CASE WHEN spam_reputation.good + spam_reputation.bad >= $5 THEN spam_reputation.bad / 2 ELSE spam_reputation.bad END) + EXCLUDED.bad,
          updated_at = now()`,
-      [keys.map((k) => k.kind), keys.map((k) => k.key), good, 1 - good, this.options.decayAt ?? 1000],
+      [split.map(([kind]) => kind), split.map(([, key]) => key), batch.map(([, c]) => c.good), batch.map(([, c]) => c.bad), this.options.decayAt ?? 1000],
     );
-    for (const k of keys) this.cache.delete(`${k.kind}:${k.key}`);
+    for (const [id] of batch) this.cache.delete(id);
   }
 
-  observer(): VerdictObserver {
+  observer(): VerdictObserver & { flush(): Promise<void> } {
     return {
       name: "reputation",
+      flush: () => this.flush(),
+      close: () => this.close(),
       observe: async ({ event, source, result }: ObservedVerdict) => {
         if (source !== "inbound") return;
         const verdict = verdictClass(result.symbols, this.options);
