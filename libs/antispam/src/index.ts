@@ -27,6 +27,8 @@ export {
   accountBayesPolicy,
   type BayesOptions,
   type BayesStoreOptions,
+  type LearnItem,
+  type LearnOutcome,
   type SpamClass,
 } from "./bayes/index.ts";
 export { checkWithRspamd, rspamdHits, rspamdRule, RspamdError, type RspamdEnvelope, type RspamdOptions, type RspamdResult, type RspamdSymbol } from "./rspamd.ts";

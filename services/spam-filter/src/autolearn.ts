@@ -2,14 +2,21 @@ import { bayesTokens, type BayesStore, type ClassifyResult, type SpamClass } fro
 import type { Logger } from "@postline/telemetry";
 import { Counter, type Registry } from "prom-client";
 import type { ObservedVerdict, VerdictObserver } from "./policies.ts";
+import { WriteBehind, type WriteBehindMetrics } from "./policy/write-behind.ts";
 
 export interface AutolearnOptions {
   /** Learn as spam when the score without the Bayes symbols is at least this. */
   spamScore: number;
   /** Learn as ham when it is at most this. */
   hamScore: number;
+  /**
+   * Learn in batches, one transaction every flushMs (POSTLINE_SPAM_OBSERVER_FLUSH_MS, as the other
+   * observers; 0 = one transaction per message as it is classified).
+   */
+  flushMs?: number;
   logger?: Logger;
   registry?: Registry;
+  writeBehindMetrics?: WriteBehindMetrics;
 }
 
 /** Every symbol of the Bayes classifier: never part of the autolearn decision (as in SpamAssassin). */
@@ -27,7 +34,8 @@ export function autolearnClass(result: Pick<ClassifyResult, "symbols">, options:
  * Autolearn: the global Bayes model learns inbound mail whose verdict is clear without the Bayes
  * symbols (so the classifier never confirms itself), keyed by the mail id: a redelivered
  * mail.received learns nothing twice, and a user's later correction (the learner) is about the
- * account model, not this one.
+ * account model, not this one. Learned in batches (write-behind): a crash loses at most one
+ * interval of autolearning, which the next messages make up for.
  */
 export function autolearnObserver(store: BayesStore, options: AutolearnOptions): VerdictObserver {
   const existing = options.registry?.getSingleMetric("postline_spam_autolearn_total") as Counter<"class" | "outcome"> | undefined;
@@ -39,15 +47,31 @@ export function autolearnObserver(store: BayesStore, options: AutolearnOptions):
         registers: [options.registry],
       })
     : null);
+  const pending = new WriteBehind<{ cls: SpamClass; tokens: string[] }>({
+    name: "bayes-autolearn",
+    intervalMs: options.flushMs ?? 0,
+    merge: (_older, newer) => newer,
+    write: async (batch) => {
+      const outcomes = await store.learnMany(
+        null,
+        batch.map(([messageKey, { cls, tokens }]) => ({ messageKey, cls, tokens })),
+      );
+      for (const [i, [mailId, { cls }]] of batch.entries()) {
+        learned?.inc({ class: cls, outcome: outcomes[i]! });
+        options.logger?.debug({ mailId, class: cls, outcome: outcomes[i] }, "bayes autolearn");
+      }
+    },
+    logger: options.logger,
+    metrics: options.writeBehindMetrics,
+  });
   return {
     name: "bayes-autolearn",
     async observe({ event, source, result }: ObservedVerdict) {
       if (source !== "inbound") return;
       const cls = autolearnClass(result, options);
       if (!cls) return;
-      const outcome = await store.learn(null, event.id, cls, bayesTokens(result.content));
-      learned?.inc({ class: cls, outcome });
-      options.logger?.debug({ mailId: event.id, class: cls, outcome }, "bayes autolearn");
+      await pending.add(event.id, { cls, tokens: bayesTokens(result.content) });
     },
+    close: () => pending.close(),
   };
 }

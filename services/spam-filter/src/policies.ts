@@ -5,7 +5,7 @@ import type { MailAccepted } from "@postline/events";
 import type { Logger } from "@postline/telemetry";
 import type { Registry } from "prom-client";
 import { autolearnObserver } from "./autolearn.ts";
-import { reputationAndListPolicies } from "./policy/index.ts";
+import { reputationAndListPolicies, writeBehindMetrics } from "./policy/index.ts";
 import type { SpamFilterSettings } from "./settings.ts";
 
 /** A classified message, handed to the observers after its mail.classified event was published. */
@@ -64,8 +64,10 @@ export function createPolicies(deps: PolicyDeps): Policies {
         autolearnObserver(bayes, {
           spamScore: settings.POSTLINE_SPAM_AUTOLEARN_SPAM_SCORE,
           hamScore: settings.POSTLINE_SPAM_AUTOLEARN_HAM_SCORE,
+          flushMs: settings.POSTLINE_SPAM_OBSERVER_FLUSH_MS,
           logger: deps.logger,
           registry: deps.registry,
+          writeBehindMetrics: deps.registry ? writeBehindMetrics(deps.registry) : undefined,
         }),
       );
     }

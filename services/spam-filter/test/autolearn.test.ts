@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { BayesStore, createClassifier, defaultRules, type DnsResolve, type RuleHit, type Source } from "@postline/antispam";
+import { BayesStore, bayesTokens, createClassifier, defaultRules, type DnsResolve, type RuleHit, type Source } from "@postline/antispam";
 import type { Db } from "@postline/db";
 import { mailAccepted, newMailId, type MailAccepted } from "@postline/events";
 import { createPgliteDatabase } from "@postline/testkit";
@@ -75,6 +75,43 @@ describe("Bayes autolearn", () => {
     assert.equal(stats.ham, 0);
     assert.ok(stats.tokens > 5);
     assert.equal(await store.learn(null, v.event.id, "spam", ["b:x"]), "already", "keyed by the mail id");
+  });
+
+  it("learns in batches with a flush interval: nothing before the flush, then each message once, with the counts of learning them one by one", async () => {
+    const batched = new BayesStore(db);
+    const observer = autolearnObserver(batched, { spamScore: 12, hamScore: -1, flushMs: 3_600_000 });
+    const spams = await Promise.all([1, 2, 3].map(() => verdict([{ name: "RBL_LISTED" }, { name: "EXECUTABLE_ATTACHMENT" }])));
+    const before = await batched.stats(null);
+    for (const v of spams) await observer.observe(v);
+    await observer.observe(spams[0]!); // a redelivered event within the interval
+    assert.deepEqual(await batched.stats(null), before, "buffered until the flush");
+    await observer.close!();
+    const after = await batched.stats(null);
+    assert.equal(after.spam - before.spam, 3);
+    assert.equal(after.ham - before.ham, 0);
+    assert.equal(await batched.learn(null, spams[1]!.event.id, "spam", ["b:x"]), "already", "keyed by the mail id");
+
+    // The batch's token counts are those of three single learns of the same tokens.
+    const single = await createPgliteDatabase();
+    try {
+      const one = new BayesStore(single);
+      for (const v of spams) await one.learn(null, `${v.event.id}-single`, "spam", bayesTokens(v.result.content));
+      const counts = (d: Db) =>
+        d.query<{ token: string; nspam: number; nham: number }>(
+          "SELECT token::text, nspam, nham FROM bayes_tokens WHERE model_id = (SELECT id FROM bayes_models WHERE account_id IS NULL) ORDER BY token",
+        );
+      const fresh = await createPgliteDatabase();
+      try {
+        const many = new BayesStore(fresh);
+        const outcomes = await many.learnMany(null, spams.map((v) => ({ messageKey: v.event.id, cls: "spam" as const, tokens: bayesTokens(v.result.content) })));
+        assert.deepEqual(outcomes, ["learned", "learned", "learned"]);
+        assert.deepEqual((await counts(fresh)).rows, (await counts(single)).rows);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await single.close();
+    }
   });
 
   it("does not let the Bayes symbols decide: a verdict spammy only by Bayes is not learned", async () => {

@@ -4,7 +4,7 @@ import type { Rule, RuleHit } from "../rules/rule.ts";
 import { combine, defaultCombineOptions, defaultScoreCurve, scoreFor, type CombineOptions, type ScoreCurve, type TokenCounts } from "./math.ts";
 import type { BayesStore, ModelSnapshot } from "./store.ts";
 
-export { BayesStore, type BayesStoreOptions, type SpamClass, type ModelSnapshot } from "./store.ts";
+export { BayesStore, type BayesStoreOptions, type LearnItem, type LearnOutcome, type SpamClass, type ModelSnapshot } from "./store.ts";
 export { bayesTokens, messageKeyOf, tokenize, defaultTokenizeOptions, type TokenizeOptions } from "./tokenize.ts";
 export { stripHtml } from "./html.ts";
 export { combine, chi2Q, robinson, scoreFor, scoreCurveAt, tokenHash, defaultCombineOptions, defaultScoreCurve, type CombineOptions, type ScoreCurve, type TokenCounts } from "./math.ts";

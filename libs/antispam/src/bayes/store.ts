@@ -12,6 +12,15 @@ export interface BayesStoreOptions {
   globalCacheSeconds?: number;
 }
 
+export type LearnOutcome = "learned" | "relearned" | "already";
+
+/** One message to learn: its key (never learned twice in one class), class and tokens. */
+export interface LearnItem {
+  messageKey: string;
+  cls: SpamClass;
+  tokens: string[];
+}
+
 /** A model as one classification sees it. `version` keys its cached token counts. */
 export interface ModelSnapshot {
   id: number;
@@ -69,35 +78,66 @@ export class BayesStore {
     this.globalTtlMs = (options.globalCacheSeconds ?? 30) * 1000;
   }
 
-  async learn(accountId: number | null, messageKey: string, cls: SpamClass, tokens: string[]): Promise<"learned" | "relearned" | "already"> {
-    const hashes = uniqueSortedHashes(tokens);
-    const outcome = await this.db.transaction(async (tx) => {
+  async learn(accountId: number | null, messageKey: string, cls: SpamClass, tokens: string[]): Promise<LearnOutcome> {
+    const [outcome] = await this.learnMany(accountId, [{ messageKey, cls, tokens }]);
+    if (accountId === null && outcome !== "already") this.global = null; // our own learns are seen at once here
+    return outcome!;
+  }
+
+  /**
+   * Learns several messages into one model in one transaction (autolearn's batches): the counts
+   * of every token the batch adds are summed and written in one statement. Outcomes in item order;
+   * a key given twice is learned once, as its last class. Learns into the global model show here
+   * when the global snapshot is next re-read (globalCacheSeconds), as other processes' learns do:
+   * autolearn's steady stream then leaves the cached token counts in use.
+   */
+  async learnMany(accountId: number | null, items: LearnItem[]): Promise<LearnOutcome[]> {
+    if (items.length === 0) return [];
+    const last = new Map(items.map((item, i) => [item.messageKey, i]));
+    const outcomes = await this.db.transaction(async (tx) => {
       const model = await lockModel(tx, accountId, true);
-      const previous = await tx.query<{ class: SpamClass; tokens: string[] }>(
-        "SELECT class, tokens::text[] AS tokens FROM bayes_learned WHERE model_id = $1 AND message_key = $2",
-        [model, messageKey],
+      const previous = await tx.query<{ message_key: string; class: SpamClass; tokens: string[] }>(
+        "SELECT message_key, class, tokens::text[] AS tokens FROM bayes_learned WHERE model_id = $1 AND message_key = ANY($2::text[])",
+        [model, [...last.keys()]],
       );
-      const earlier = previous.rows[0];
-      if (earlier?.class === cls) return "already" as const;
-      if (earlier) await unlearn(tx, model, messageKey, earlier.class, earlier.tokens);
-      const spam = cls === "spam" ? 1 : 0;
+      const earlier = new Map(previous.rows.map((r) => [r.message_key, r]));
+      const counts = new Map<string, [number, number]>();
+      const learned: Array<{ key: string; cls: SpamClass; hashes: string[] }> = [];
+      const out: LearnOutcome[] = [];
+      for (const [i, item] of items.entries()) {
+        const before = earlier.get(item.messageKey);
+        if (last.get(item.messageKey) !== i || before?.class === item.cls) {
+          out.push("already");
+          continue;
+        }
+        if (before) await unlearn(tx, model, item.messageKey, before.class, before.tokens);
+        const hashes = uniqueSortedHashes(item.tokens);
+        for (const h of hashes) {
+          const c = counts.get(h) ?? [0, 0];
+          c[item.cls === "spam" ? 0 : 1]++;
+          counts.set(h, c);
+        }
+        learned.push({ key: item.messageKey, cls: item.cls, hashes });
+        out.push(before ? "relearned" : "learned");
+      }
+      if (learned.length === 0) return out;
+      const tokens = [...counts.keys()].sort();
       await tx.query(
         `INSERT INTO bayes_tokens (model_id, token, nspam, nham)
-         SELECT $1, t, $2, $3 FROM unnest($4::bigint[]) AS t
+         SELECT $1, t, s, h FROM unnest($2::bigint[], $3::int[], $4::int[]) AS x(t, s, h)
          ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham`,
-        [model, spam, 1 - spam, hashes],
+        [model, tokens, tokens.map((t) => counts.get(t)![0]), tokens.map((t) => counts.get(t)![1])],
       );
-      await tx.query("INSERT INTO bayes_learned (model_id, message_key, class, tokens) VALUES ($1, $2, $3, $4::bigint[])", [
-        model,
-        messageKey,
-        cls,
-        hashes,
-      ]);
-      await tx.query("UPDATE bayes_models SET nspam = nspam + $2, nham = nham + $3, version = version + 1 WHERE id = $1", [model, spam, 1 - spam]);
-      return earlier ? ("relearned" as const) : ("learned" as const);
+      await tx.query(
+        `INSERT INTO bayes_learned (model_id, message_key, class, tokens)
+         SELECT $1, k, c, t::bigint[] FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, c, t)`,
+        [model, learned.map((l) => l.key), learned.map((l) => l.cls), learned.map((l) => `{${l.hashes.join(",")}}`)],
+      );
+      const spam = learned.filter((l) => l.cls === "spam").length;
+      await tx.query("UPDATE bayes_models SET nspam = nspam + $2, nham = nham + $3, version = version + 1 WHERE id = $1", [model, spam, learned.length - spam]);
+      return out;
     });
-    if (outcome !== "already" && accountId === null) this.global = null; // our own learns are seen at once here
-    return outcome;
+    return outcomes;
   }
 
   async forget(accountId: number | null, messageKey: string): Promise<SpamClass | null> {
