@@ -1,5 +1,4 @@
 import type { Db, Queryable } from "@postline/db";
-import { addBlobRef } from "./blob-refs.ts";
 import type { CachedStructure } from "./structure.ts";
 
 export interface AppendInput {
@@ -40,14 +39,15 @@ export class MailboxNotFound extends Error {
 /**
  * Appends a message in one transaction: the next UID and modseq of the mailbox, the message row
  * with its cached structure, one more reference on the blob, and the size on the account's usage.
- * See appendMessageTx for the ordering that makes this safe under concurrency.
+ * One statement (postline_append_message, migration 0011), so one round trip and its own
+ * transaction. See appendMessageTx for the ordering that makes this safe under concurrency.
  */
 export async function appendMessage(db: Db, input: AppendInput): Promise<AppendResult> {
   try {
-    return await db.transaction((tx) => appendMessageTx(tx, input));
+    return await appendMessageTx(db, input);
   } catch (err) {
-    // The lock in appendMessageTx makes this unreachable for one mailbox; kept so that a concurrent
-    // insert by some other path still ends as a duplicate rather than an error.
+    // The lock in postline_append_message makes this unreachable for one mailbox; kept so that a
+    // concurrent insert by some other path still ends as a duplicate rather than an error.
     if (input.mailId !== undefined && isUniqueViolation(err)) {
       const existing = await findByMailId(db, input.mailboxId, input.mailId);
       if (existing) return existing;
@@ -57,48 +57,54 @@ export async function appendMessage(db: Db, input: AppendInput): Promise<AppendR
 }
 
 /**
- * appendMessage inside the caller's transaction (IMAP COPY/MOVE of several messages at once).
+ * appendMessage inside the caller's transaction (IMAP COPY/MOVE of several messages at once); with
+ * a Db rather than a transaction, the one statement is a transaction of its own.
  *
- * The mailbox row is locked first, so appends to one mailbox are serialised: UIDs and modseqs come
- * from that row under its lock, which makes them unique and ascending in commit order. The
- * duplicate check runs after the lock is taken, so it sees every append committed before ours and
- * a duplicate never takes a UID. Locks are taken in the order mailbox → blob → account, the same
- * as removeMessages, so the two cannot deadlock each other.
+ * postline_append_message (libs/db/migrations/0011_append_function.sql) locks the mailbox row
+ * first, so appends to one mailbox are serialised: UIDs and modseqs come from that row under its
+ * lock, which makes them unique and ascending in commit order. The duplicate check runs after the
+ * lock is taken, so it sees every append committed before ours and a duplicate never takes a UID.
+ * Locks are taken in the order mailbox → blob → account, the same as removeMessages, so the two
+ * cannot deadlock each other. A missing mailbox changes nothing and leaves the caller's transaction
+ * usable (MailboxNotFound is thrown here, not raised in SQL).
  */
 export async function appendMessageTx(tx: Queryable, input: AppendInput): Promise<AppendResult> {
-  const locked = await tx.query<{ id: number }>("SELECT id FROM mailboxes WHERE id = $1 AND account_id = $2 FOR UPDATE", [
-    input.mailboxId,
-    input.accountId,
-  ]);
-  if (!locked.rows[0]) throw new MailboxNotFound(input.accountId, input.mailboxId);
+  const call = appendCall(input, 3);
+  const r = await tx.query<AppendRow>(`SELECT ${APPEND_COLUMNS} FROM ${call.sql("$1::bigint", "$2::bigint")}`, [input.accountId, input.mailboxId, ...call.params]);
+  const result = appendResultOf(r.rows[0]!);
+  if (!result) throw new MailboxNotFound(input.accountId, input.mailboxId);
+  return result;
+}
 
-  if (input.mailId !== undefined) {
-    const existing = await findByMailId(tx, input.mailboxId, input.mailId);
-    if (existing) return existing;
-  }
+/** The columns of postline_append_message's result row, as a select list. */
+export const APPEND_COLUMNS = "o_found, o_uid, o_modseq, o_message_id, o_duplicate, o_blob_created";
 
-  const next = await tx.query<{ uid: number; modseq: number }>(
-    `UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-      WHERE id = $1 RETURNING uidnext - 1 AS uid, highestmodseq AS modseq`,
-    [input.mailboxId],
-  );
-  const { uid, modseq } = next.rows[0]!;
-  // Before the message row: its foreign key on blobs is checked per statement.
-  const { created } = await addBlobRef(tx, input.blob);
+/** A row of postline_append_message. */
+export interface AppendRow {
+  o_found: boolean;
+  o_uid: number;
+  o_modseq: number;
+  o_message_id: number;
+  o_duplicate: boolean;
+  o_blob_created: boolean;
+}
+
+/**
+ * A call of postline_append_message for a statement of the caller's (delivery chooses the mailbox
+ * in the same statement): `sql(account, mailbox)` is the call with the given SQL for the first two
+ * arguments and $first… for the rest, `params` those parameters' values.
+ */
+export function appendCall(input: Omit<AppendInput, "accountId" | "mailboxId">, first: number): { sql(account: string, mailbox: string): string; params: unknown[] } {
   const { envelope, body, search } = input.structure;
-  const inserted = await tx.query<{ id: number }>(
-    `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_hash, mail_id, envelope, bodystructure,
-                           subject, from_addr, to_addr, cc_addr, bcc_addr, sent_date, header_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-     RETURNING id`,
-    [
-      input.mailboxId,
-      uid,
-      modseq,
+  const types = ["text", "bigint", "text[]", "timestamptz", "text", "jsonb", "jsonb", "text", "text", "text", "text", "text", "timestamptz", "text"];
+  const args = types.map((t, i) => `$${first + i}::${t}`).join(", ");
+  return {
+    sql: (account, mailbox) => `postline_append_message(${account}, ${mailbox}, ${args})`,
+    params: [
+      input.blob.key,
+      input.blob.size,
       input.flags ?? [],
       input.internalDate,
-      input.blob.size,
-      input.blob.key,
       input.mailId ?? null,
       JSON.stringify(envelope ?? null),
       JSON.stringify(body ?? null),
@@ -110,9 +116,13 @@ export async function appendMessageTx(tx: Queryable, input: AppendInput): Promis
       validDate(search.date),
       search.messageId ?? null,
     ],
-  );
-  await tx.query("UPDATE accounts SET used_bytes = used_bytes + $2 WHERE id = $1", [input.accountId, input.blob.size]);
-  return { uid, modseq, messageId: inserted.rows[0]!.id, duplicate: false, blobCreated: created };
+  };
+}
+
+/** The result of a postline_append_message row; null when the mailbox did not exist for the account. */
+export function appendResultOf(row: AppendRow): AppendResult | null {
+  if (!row.o_found) return null;
+  return { uid: row.o_uid, modseq: row.o_modseq, messageId: row.o_message_id, duplicate: row.o_duplicate, blobCreated: row.o_blob_created };
 }
 
 async function findByMailId(db: Queryable, mailboxId: number, mailId: string): Promise<AppendResult | null> {

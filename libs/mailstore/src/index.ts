@@ -1,4 +1,15 @@
-export { appendMessage, appendMessageTx, MailboxNotFound, isUniqueViolation, type AppendInput, type AppendResult } from "./append.ts";
+export {
+  appendMessage,
+  appendMessageTx,
+  appendCall,
+  appendResultOf,
+  APPEND_COLUMNS,
+  MailboxNotFound,
+  isUniqueViolation,
+  type AppendInput,
+  type AppendResult,
+  type AppendRow,
+} from "./append.ts";
 export { removeMessages, removeMessagesTx, type RemoveInput, type RemoveResult, type ExpungedMessage } from "./remove.ts";
 export { blobGc, type BlobGcResult } from "./blob-gc.ts";
 export { addBlobRef, releaseBlobRef, registerUnreferencedBlob } from "./blob-refs.ts";

@@ -10,6 +10,7 @@ import { newMailId, type MailClassified } from "@postline/events";
 import {
   MailboxNotFound,
   appendMessage,
+  appendMessageTx,
   blobGc,
   discardQuarantine,
   findMailboxByName,
@@ -128,6 +129,57 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
       await assert.rejects(appendMessage(db, input({ accountId: b.accountId, mailboxId: a.mailboxId }, blob)), MailboxNotFound);
       assert.equal(await blobRow(blob.key), undefined);
       assert.equal((await mailboxRow(a.mailboxId)).uidnext, 1);
+    });
+
+    test("appendMessageTx in the caller's transaction: a missing mailbox leaves it usable; a rollback undoes every append", async () => {
+      const t = await account();
+      const other = await account();
+      const blob = await putBlob(`Subject: tx ${Math.random()}\r\n\r\n`);
+      const uids = await db.transaction(async (tx) => {
+        const a = await appendMessageTx(tx, input(t, blob));
+        await assert.rejects(appendMessageTx(tx, input({ accountId: other.accountId, mailboxId: t.mailboxId }, blob)), MailboxNotFound);
+        const b = await appendMessageTx(tx, input(t, blob, { mailId: newMailId() }));
+        return [a.uid, b.uid];
+      });
+      assert.deepEqual(uids, [1, 2]);
+      assert.equal((await blobRow(blob.key))!.refcount, 2);
+      assert.equal(await usedBytes(t.accountId), 2 * blob.size);
+
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          assert.equal((await appendMessageTx(tx, input(t, blob))).uid, 3);
+          throw new Error("abandoned");
+        }),
+        /abandoned/,
+      );
+      assert.equal((await mailboxRow(t.mailboxId)).uidnext, 3);
+      assert.equal((await blobRow(blob.key))!.refcount, 2);
+      assert.equal(await usedBytes(t.accountId), 2 * blob.size);
+    });
+
+    test("append without search fields, with an unparsable date and no flags: NULL columns, no flags", async () => {
+      const t = await account();
+      const blob = await putBlob(`Subject: bare ${Math.random()}\r\n\r\n`);
+      const r = await appendMessage(db, input(t, blob, { structure: { envelope: null, body: null, search: { date: "not a date" } } }));
+      const row = (
+        await db.query<Record<string, unknown>>(
+          "SELECT flags, mail_id, envelope, bodystructure, subject, from_addr, to_addr, cc_addr, bcc_addr, sent_date, header_message_id FROM messages WHERE id = $1",
+          [r.messageId],
+        )
+      ).rows[0]!;
+      assert.deepEqual(row, {
+        flags: [],
+        mail_id: null,
+        envelope: null,
+        bodystructure: null,
+        subject: null,
+        from_addr: null,
+        to_addr: null,
+        cc_addr: null,
+        bcc_addr: null,
+        sent_date: null,
+        header_message_id: null,
+      });
     });
 
     test("idempotent per (mailbox, mail id): a repeat returns the first copy and burns no UID", async () => {

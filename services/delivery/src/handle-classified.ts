@@ -44,9 +44,16 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
   }
 
   const pending = plan.local.filter((a) => statuses.get(a.address) !== "delivered");
+  const newRemote = plan.remote.filter((r) => statuses.get(r) === undefined || statuses.get(r) === "quarantined");
+  const newFailed = plan.failed.filter((f) => statuses.get(f.recipient) === undefined || statuses.get(f.recipient) === "quarantined");
+  // The received bytes are needed no more once the local copies are stored and nothing remote or
+  // failed remains: the collector may take them after its grace period (unless something else, such
+  // as a quarantine entry, holds a reference). Most messages: taken with the last local status.
+  const received = { key: event.blob.key, size: event.blob.size };
+  let registered = false;
   if (pending.length > 0) {
     try {
-      await deliverLocal(deps, event, pending, log);
+      registered = await deliverLocal(deps, event, pending, log, newRemote.length === 0 && newFailed.length === 0 ? received : undefined);
     } catch (err) {
       if (!(err instanceof BlobNotFoundError) || err.key !== event.blob.key) throw err;
       // Retrying cannot bring the content back; record it and let the partition go on.
@@ -63,13 +70,11 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
     log.info("every local recipient has it already");
   }
 
-  const newRemote = plan.remote.filter((r) => statuses.get(r) === undefined || statuses.get(r) === "quarantined");
   if (newRemote.length > 0) {
     await deps.remote.enqueue(event, newRemote);
     log.info({ recipients: newRemote }, "remote recipients queued");
   }
 
-  const newFailed = plan.failed.filter((f) => statuses.get(f.recipient) === undefined || statuses.get(f.recipient) === "quarantined");
   if (newFailed.length > 0) {
     await recordDeliveries(
       db,
@@ -81,8 +86,6 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
     log.warn({ failed: newFailed }, "recipients no longer exist: not delivered (no DSN is sent)");
   }
 
-  // The received bytes are needed no more: the collector may take them after its grace period
-  // (unless something else, such as a quarantine entry, holds a reference).
-  await registerUnreferencedBlob(db, { key: event.blob.key, size: event.blob.size });
+  if (!registered) await registerUnreferencedBlob(db, received);
   if (event.verdict.symbols.some((s) => s.name === QUARANTINE_RELEASED)) await finishRelease(db, event.id);
 }

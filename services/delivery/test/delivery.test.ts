@@ -5,6 +5,7 @@ import { buildAdminApi } from "@postline/admin-api";
 import { addAlias, addDomain, createAccount } from "@postline/directory";
 import { newMailId } from "@postline/events";
 import { findPart, type MimePart } from "@postline/mime";
+import { recordDeliveries } from "../src/deliveries.ts";
 import { eventually, readAll, startHarness, type Harness } from "./harness.ts";
 
 const PASSWORD = "correct horse battery staple";
@@ -172,6 +173,57 @@ describe("local delivery", () => {
         ["bob@example.test", "delivered"],
       ],
     );
+    // Registered with the last status: the received blob is left to the collector.
+    const original = await eventually(() => blobRow(event.blob.key), "the received blob registered");
+    assert.equal(original.refcount, 0);
+    assert.ok(original.unreferenced_at instanceof Date);
+  });
+
+  test("an account without INBOX: deferred, nothing stored for it; the other copy delivered; the received blob registered", async () => {
+    const erin = (await createAccount(h.t.db, { address: "erin@example.test", password: PASSWORD })).id;
+    await h.t.db.query("UPDATE mailboxes SET name = 'Old' WHERE account_id = $1 AND name = 'INBOX'", [erin]);
+    const mailboxesBefore = (await h.t.db.query("SELECT id, uidnext, highestmodseq FROM mailboxes WHERE account_id = $1 ORDER BY id", [erin])).rows;
+    const failed = await h.outcome("failed");
+    const event = await h.send(MESSAGE.replace("q1@", "noinbox@"), { rcptTo: ["alice@example.test", "erin@example.test"] });
+    const copies = await delivered(event.id, 1);
+    const rows = await eventually(async () => ((await statuses(event.id)).length === 2 ? statuses(event.id) : undefined), "both statuses");
+    assert.deepEqual(
+      rows.map((s) => [s.recipient, s.status, s.last_error]),
+      [
+        ["alice@example.test", "delivered", null],
+        ["erin@example.test", "deferred", "no INBOX"],
+      ],
+    );
+    assert.deepEqual(copies.map((c) => c.address), ["alice@example.test"]);
+    assert.equal(await h.outcome("failed"), failed + 1);
+    assert.deepEqual((await h.t.db.query("SELECT id, uidnext, highestmodseq FROM mailboxes WHERE account_id = $1 ORDER BY id", [erin])).rows, mailboxesBefore);
+    assert.equal((await h.t.db.query<{ used_bytes: number }>("SELECT used_bytes FROM accounts WHERE id = $1", [erin])).rows[0]!.used_bytes, 0);
+    const original = (await blobRow(event.blob.key))!;
+    assert.equal(original.refcount, 0);
+    assert.ok(original.unreferenced_at instanceof Date);
+  });
+
+  test("recordDeliveries with a blob to register: the statuses, and the blob row only when it has none", async () => {
+    const mailId = newMailId();
+    const fresh = await h.blobs.put(Buffer.from(`fresh ${Math.random()}`));
+    const held = await h.blobs.put(Buffer.from(`held ${Math.random()}`));
+    await h.t.db.query("INSERT INTO blobs (hash, size, refcount) VALUES ($1, $2, 1)", [held.key, held.size]);
+    await recordDeliveries(h.t.db, mailId, "s@remote.example", [{ recipient: "alice@example.test", status: "delivered" }], fresh);
+    await recordDeliveries(h.t.db, mailId, "s@remote.example", [{ recipient: "bob@example.test", status: "deferred", lastError: "no INBOX" }], held);
+    assert.deepEqual(
+      (await statuses(mailId)).map((s) => [s.recipient, s.status, s.last_error]),
+      [
+        ["alice@example.test", "delivered", null],
+        ["bob@example.test", "deferred", "no INBOX"],
+      ],
+    );
+    const freshRow = (await blobRow(fresh.key))!;
+    assert.equal(freshRow.refcount, 0);
+    assert.ok(freshRow.unreferenced_at instanceof Date);
+    assert.deepEqual(await blobRow(held.key), { refcount: 1, unreferenced_at: null });
+    // A delivered recipient is not moved back by the same statement either.
+    await recordDeliveries(h.t.db, mailId, "s@remote.example", [{ recipient: "alice@example.test", status: "deferred", lastError: "late" }], fresh);
+    assert.deepEqual((await statuses(mailId)).map((s) => s.status), ["delivered", "deferred"]);
   });
 
   test("recipient and alias leading to one account: one copy", async () => {

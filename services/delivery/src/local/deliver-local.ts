@@ -4,7 +4,18 @@ import { Topics } from "@postline/bus";
 import type { Db } from "@postline/db";
 import type { ResolvedAccount } from "@postline/directory";
 import { mailboxChanged, publishEvent, type MailClassified } from "@postline/events";
-import { QUARANTINE_RELEASED, appendMessage, type MailboxRef } from "@postline/mailstore";
+import {
+  APPEND_COLUMNS,
+  MailboxNotFound,
+  QUARANTINE_RELEASED,
+  appendCall,
+  appendResultOf,
+  isUniqueViolation,
+  type AppendInput,
+  type AppendResult,
+  type AppendRow,
+  type MailboxRef,
+} from "@postline/mailstore";
 import type { Logger } from "@postline/telemetry";
 import { recordDeliveries } from "../deliveries.ts";
 import type { DeliveryMetrics } from "../metrics.ts";
@@ -39,8 +50,18 @@ export function effectiveVerdict(verdict: MailClassified["verdict"], accountId: 
  * id), and `mailbox.changed` is published again for a repeated append (a crash may have come
  * between the append and the publish; IMAP treats it as a hint to look). Resolves once every append
  * is committed and every event acknowledged.
+ *
+ * `unreferenced`: a blob to register as unreferenced (registerUnreferencedBlob) in the same statement
+ * as the last account's status, when the caller has nothing else to do in between. Resolves to
+ * whether that was done.
  */
-export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassified, accounts: ResolvedAccount[], log: Logger): Promise<void> {
+export async function deliverLocal(
+  deps: LocalDeliveryDeps,
+  event: MailClassified,
+  accounts: ResolvedAccount[],
+  log: Logger,
+  unreferenced?: { key: string; size: number },
+): Promise<boolean> {
   const { db, bus, blobs, metrics } = deps;
   // The X-Postline-Spam header names the verdict, so each distinct verdict is a blob of its own.
   const copies = new Map<string, Promise<StoredMessage>>();
@@ -51,26 +72,26 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
     return stored;
   };
 
-  for (const account of accounts) {
+  for (const [i, account] of accounts.entries()) {
+    // The last account's status carries the caller's registration with it.
+    const withStatus = i === accounts.length - 1 ? unreferenced : undefined;
     const verdict = effectiveVerdict(event.verdict, account.id);
     const junk = verdict.action !== "deliver";
     const stored = await storedFor(verdict);
-    const { mailbox, overQuota } = await target(db, account.id, junk, stored.size);
-    if (!mailbox) {
-      log.error({ recipient: account.address }, "account has no INBOX: not delivered");
-      await recordDeliveries(db, event.id, event.envelope.mailFrom, [{ recipient: account.address, status: "deferred", lastError: "no INBOX" }]);
-      metrics.deliveries.inc({ outcome: "failed" });
-      continue;
-    }
-    const r = await appendMessage(db, {
-      accountId: account.id,
-      mailboxId: mailbox.id,
+    const { mailbox, overQuota, appended } = await appendToTarget(db, account.id, junk, {
       blob: { key: stored.key, size: stored.size },
       flags: junk ? ["$Junk"] : [],
       internalDate: new Date(event.receivedAt),
       structure: stored.structure,
       mailId: event.id,
     });
+    if (!mailbox || !appended) {
+      log.error({ recipient: account.address }, "account has no INBOX: not delivered");
+      await recordDeliveries(db, event.id, event.envelope.mailFrom, [{ recipient: account.address, status: "deferred", lastError: "no INBOX" }], withStatus);
+      metrics.deliveries.inc({ outcome: "failed" });
+      continue;
+    }
+    const r = appended;
     // A new blob row means the content may have been collected as unreferenced before: if the
     // collector deleted it between our put and our append, store it again (referenced now, it stays).
     if (r.blobCreated && !(await blobs.stat(stored.key))) {
@@ -87,7 +108,7 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
       mailId: event.id,
       origin: "delivery",
     });
-    await recordDeliveries(db, event.id, event.envelope.mailFrom, [{ recipient: account.address, status: "delivered" }]);
+    await recordDeliveries(db, event.id, event.envelope.mailFrom, [{ recipient: account.address, status: "delivered" }], withStatus);
 
     if (r.duplicate) {
       metrics.deliveries.inc({ outcome: "duplicate" });
@@ -99,32 +120,62 @@ export async function deliverLocal(deps: LocalDeliveryDeps, event: MailClassifie
       log.info({ recipient: account.address, mailbox: mailbox.name, uid: r.uid, size: stored.size, overQuota }, "delivered");
     }
   }
+  return unreferenced !== undefined && accounts.length > 0;
 }
 
 /**
- * Where the copy goes, and whether it takes the account over its quota, in one query: the oldest
- * `\Junk` mailbox for a junk verdict when there is one, else INBOX (matched case-insensitively), as
- * findMailboxBySpecialUse / findMailboxByName would pick them.
+ * Where the copy goes, whether it takes the account over its quota, and the append itself, in one
+ * statement (one round trip): the oldest `\Junk` mailbox for a junk verdict when there is one, else
+ * INBOX (matched case-insensitively), as findMailboxBySpecialUse / findMailboxByName would pick them,
+ * then libs/mailstore's append (postline_append_message, migration 0011: what appendMessage runs)
+ * into that mailbox. The choice and the usage are read first, in the statement's snapshot (the CTE
+ * is materialised); the append, a volatile function, locks and reads afresh as appendMessage does.
+ * With no such mailbox the function is called with none and changes nothing (`appended` null).
  *
  * Over quota at delivery time the message is still stored: it was accepted at RCPT (which refuses
  * accounts already over quota with 452), a bounce now would go to a possibly forged sender, and
  * holding it back would stall its partition. The overrun is logged and counted; the next RCPT refuses.
  */
-async function target(db: Db, accountId: number, junk: boolean, size: number): Promise<{ mailbox: MailboxRef | null; overQuota: boolean }> {
-  const r = await db.query<{ over: boolean; id: number | null; name: string | null; special_use: string | null }>(
-    `SELECT a.quota_bytes IS NOT NULL AND a.used_bytes + $2 > a.quota_bytes AS over, mb.id, mb.name, mb.special_use
-       FROM accounts a
-       LEFT JOIN LATERAL (
-         SELECT id, name, special_use FROM mailboxes
-          WHERE account_id = a.id AND (($3::boolean AND special_use = $4) OR upper(name) = 'INBOX')
-          ORDER BY ($3::boolean AND special_use IS NOT DISTINCT FROM $4) DESC, id
-          LIMIT 1
-       ) mb ON true
-      WHERE a.id = $1`,
-    [accountId, size, junk, "\\Junk"],
-  );
+async function appendToTarget(
+  db: Db,
+  accountId: number,
+  junk: boolean,
+  input: Omit<AppendInput, "accountId" | "mailboxId"> & { mailId: string },
+): Promise<{ mailbox: MailboxRef | null; overQuota: boolean; appended: AppendResult | null }> {
+  const call = appendCall(input, 5);
+  const run = () =>
+    db.query<AppendRow & { over: boolean | null; id: number | null; name: string | null; special_use: string | null }>(
+      `WITH t AS MATERIALIZED (
+         SELECT a.quota_bytes IS NOT NULL AND a.used_bytes + $4 > a.quota_bytes AS over, mb.id, mb.name, mb.special_use
+           FROM accounts a
+           LEFT JOIN LATERAL (
+             SELECT id, name, special_use FROM mailboxes
+              WHERE account_id = a.id AND (($2::boolean AND special_use = $3) OR upper(name) = 'INBOX')
+              ORDER BY ($2::boolean AND special_use IS NOT DISTINCT FROM $3) DESC, id
+              LIMIT 1
+           ) mb ON true
+          WHERE a.id = $1
+       )
+       SELECT t.over, t.id, t.name, t.special_use, ${APPEND_COLUMNS}
+         FROM t CROSS JOIN LATERAL ${call.sql("$1::bigint", "t.id")} ap`,
+      [accountId, junk, "\\Junk", input.blob.size, ...call.params],
+    );
+  let r;
+  try {
+    r = await run();
+  } catch (err) {
+    // As appendMessage: a concurrent insert by some other path ends as a duplicate (the function
+    // finds that copy under the mailbox lock), not an error.
+    if (!isUniqueViolation(err)) throw err;
+    r = await run();
+  }
   const row = r.rows[0];
-  if (!row) return { mailbox: null, overQuota: false };
-  const mailbox = row.id === null ? null : { id: row.id, accountId, name: row.name!, specialUse: row.special_use };
-  return { mailbox, overQuota: row.over ?? false };
+  if (!row) return { mailbox: null, overQuota: false, appended: null };
+  const overQuota = row.over ?? false;
+  if (row.id === null) return { mailbox: null, overQuota, appended: null };
+  const mailbox = { id: row.id, accountId, name: row.name!, specialUse: row.special_use };
+  const appended = appendResultOf(row);
+  // Chosen, then gone before the append could lock it: as appendMessage would have thrown.
+  if (!appended) throw new MailboxNotFound(accountId, row.id);
+  return { mailbox, overQuota, appended };
 }
