@@ -51,15 +51,16 @@ export function withTracing(bus: Bus): Bus {
     ...(bus.consumerLag ? { consumerLag: bus.consumerLag.bind(bus) } : {}),
 
     produce(topic: string, records: ProduceRecord[]): Promise<void> {
-      const span = tracer.startSpan(`send ${topic}`, {
-        kind: SpanKind.PRODUCER,
-        attributes: {
+      const span = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER });
+      // Attributes only for a span that records them (none when this process exports no traces).
+      if (span.isRecording()) {
+        span.setAttributes({
           "messaging.system": system,
           "messaging.operation.type": "send",
           "messaging.destination.name": topic,
           "messaging.batch.message_count": records.length,
-        },
-      });
+        });
+      }
       const ctx = trace.setSpan(context.active(), span);
       const traced = records.map((r) => ({ ...r, headers: injectTraceContext(r.headers, ctx) }));
       return context.with(ctx, () => bus.produce(topic, traced)).then(
@@ -74,22 +75,18 @@ export function withTracing(bus: Bus): Bus {
     consume(options: ConsumeOptions): Promise<Consumer> {
       const handler = (message: BusMessage): Promise<void> => {
         const parent = extractTraceContext(message.headers);
-        const span = tracer.startSpan(
-          `process ${message.topic}`,
-          {
-            kind: SpanKind.CONSUMER,
-            attributes: {
-              "messaging.system": system,
-              "messaging.operation.type": "process",
-              "messaging.destination.name": message.topic,
-              "messaging.destination.partition.id": String(message.partition),
-              "messaging.consumer.group.name": options.groupId,
-              "messaging.kafka.offset": Number(message.offset),
-              ...(message.key !== null ? { "messaging.kafka.message.key": message.key } : {}),
-            },
-          },
-          parent,
-        );
+        const span = tracer.startSpan(`process ${message.topic}`, { kind: SpanKind.CONSUMER }, parent);
+        if (span.isRecording()) {
+          span.setAttributes({
+            "messaging.system": system,
+            "messaging.operation.type": "process",
+            "messaging.destination.name": message.topic,
+            "messaging.destination.partition.id": String(message.partition),
+            "messaging.consumer.group.name": options.groupId,
+            "messaging.kafka.offset": Number(message.offset),
+            ...(message.key !== null ? { "messaging.kafka.message.key": message.key } : {}),
+          });
+        }
         return context.with(trace.setSpan(parent, span), () => options.handler(message)).then(
           () => span.end(),
           (err: unknown) => {

@@ -37,6 +37,28 @@ test("mail ids are ULIDs that sort by creation", () => {
   assert.deepEqual([...ids].sort(), ids);
 });
 
+test("mail ids carry their creation time, are unique and strictly increasing within one millisecond", () => {
+  const before = Date.now();
+  const ids = Array.from({ length: 5000 }, () => newMailId());
+  const after = Date.now();
+  for (const id of ids) assert.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+  for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} < ${ids[i]}`);
+  for (const id of [ids[0]!, ids.at(-1)!]) {
+    const t = decodeTime(id);
+    assert.ok(t >= before && t <= after, `time ${t} within [${before}, ${after}]`);
+  }
+  // Two ids of one millisecond differ in the random part by one.
+  const sameMs = ids.findIndex((id, i) => i > 0 && id.slice(0, 10) === ids[i - 1]!.slice(0, 10));
+  assert.ok(sameMs > 0, "some ids share a millisecond");
+  const a = ids[sameMs - 1]!;
+  const b = ids[sameMs]!;
+  assert.equal(decodeRandom(b) - decodeRandom(a), 1n);
+});
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const decodeTime = (id: string): number => [...id.slice(0, 10)].reduce((n, ch) => n * 32 + ALPHABET.indexOf(ch), 0);
+const decodeRandom = (id: string): bigint => [...id.slice(10)].reduce((n, ch) => n * 32n + BigInt(ALPHABET.indexOf(ch)), 0n);
+
 test("an event handler skips records that can never be valid and passes the rest on", async () => {
   const seen: string[] = [];
   const invalid: string[] = [];

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
 
@@ -30,4 +30,35 @@ test("with OTEL_EXPORTER_OTLP_ENDPOINT set, spans are exported over OTLP/HTTP wi
   const exported = Buffer.concat(bodies).toString("latin1");
   assert.match(exported, /delivered one message/);
   assert.match(exported, /export-test/);
+});
+
+test("without an exporter, spans record nothing but carry the incoming trace context on unchanged and start new traces at the root", () => {
+  const script = `
+    import { context, propagation, trace, defaultTextMapGetter, defaultTextMapSetter } from "@opentelemetry/api";
+    import { startTracing, tracer } from "@postline/telemetry";
+    const t = await startTracing("quiet-test");
+    const incoming = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "vendor=1" };
+    const parent = propagation.extract(context.active(), incoming, defaultTextMapGetter);
+    const child = tracer().startSpan("process", {}, parent);
+    const outgoing = {};
+    propagation.inject(trace.setSpan(parent, child), outgoing, defaultTextMapSetter);
+    const nested = tracer().startActiveSpan("outer", (outer) => tracer().startActiveSpan("inner", (inner) => [outer.spanContext(), inner.spanContext()]));
+    const roots = [tracer().startSpan("a").spanContext(), tracer().startSpan("b").spanContext()];
+    const forced = context.with(parent, () => tracer().startSpan("forced root", { root: true }).spanContext());
+    console.log(JSON.stringify({ recording: child.isRecording(), outgoing, nested, roots, forced }));
+    await t.shutdown();
+  `;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: import.meta.dirname });
+  assert.equal(r.status, 0, r.stderr);
+  type Ctx = { traceId: string; spanId: string; traceFlags: number };
+  const out = JSON.parse(r.stdout.trim()) as { recording: boolean; outgoing: Record<string, string>; nested: Ctx[]; roots: Ctx[]; forced: Ctx };
+  assert.equal(out.recording, false);
+  assert.deepEqual(out.outgoing, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "vendor=1" });
+  const [outer, inner] = out.nested;
+  assert.match(outer!.traceId, /^[0-9a-f]{32}$/);
+  assert.match(outer!.spanId, /^[0-9a-f]{16}$/);
+  assert.equal(outer!.traceFlags, 1, "a new trace is sampled, as the SDK's default sampler makes it");
+  assert.deepEqual(inner, outer, "a span inside a trace continues it");
+  assert.notEqual(out.roots[0]!.traceId, out.roots[1]!.traceId, "every root span starts its own trace");
+  assert.notEqual(out.forced.traceId, "4bf92f3577b34da6a3ce929d0e0e4736", "root: true ignores the active context");
 });

@@ -4,6 +4,7 @@ import type { SMTPServerSession } from "smtp-server";
 import { BlobTooLargeError, type BlobRef } from "@postline/blobstore";
 import { Topics } from "@postline/bus";
 import { mailAccepted, newMailId, publishEvent, type MailAcceptedInput } from "@postline/events";
+import type { Logger } from "@postline/telemetry";
 import type { MxConnection } from "./connection.ts";
 import { receivedHeader } from "./received.ts";
 import { SmtpReply } from "@postline/smtp";
@@ -22,7 +23,8 @@ class CommitTimeout extends Error {}
 export async function receiveMessage(deps: MxDeps, c: MxConnection, session: SMTPServerSession, stream: Readable): Promise<string> {
   const started = process.hrtime.bigint();
   const mailId = newMailId();
-  const log = c.log.child({ mailId });
+  // A logger bound to the mail id only for the refusal paths; the accepted line names it itself.
+  const log = (): Logger => c.log.child({ mailId });
   const envelope = session.envelope;
   const rcptTo = envelope.rcptTo.map((r) => r.address);
   const mailFrom = envelope.mailFrom ? envelope.mailFrom.address : "";
@@ -56,17 +58,17 @@ export async function receiveMessage(deps: MxDeps, c: MxConnection, session: SMT
     } catch (err) {
       if (err instanceof BlobTooLargeError) {
         deps.metrics.messages.inc({ result: "rejected", reason: "too_large" });
-        log.info({ maxBytes: deps.settings.POSTLINE_MX_MAX_SIZE }, "message refused: too large");
+        log().info({ maxBytes: deps.settings.POSTLINE_MX_MAX_SIZE }, "message refused: too large");
         throw new SmtpReply(552, "5.3.4", `Error: message exceeds fixed maximum message size ${deps.settings.POSTLINE_MX_MAX_SIZE}`, "too_large");
       }
       if (isClientGone(err) || (stream.destroyed && !stream.readableEnded)) {
         deps.metrics.messages.inc({ result: "rejected", reason: "client_aborted" });
-        log.info({ err: (err as Error).message }, "client went away during DATA; nothing stored");
+        log().info({ err: (err as Error).message }, "client went away during DATA; nothing stored");
         throw new SmtpReply(451, "4.3.0", "Error: connection lost", "client_aborted");
       }
       timedOut = err instanceof CommitTimeout;
       deps.metrics.messages.inc({ result: "rejected", reason: timedOut ? "storage_timeout" : "storage_error" });
-      log.error({ err }, "storing the message failed; answering 451");
+      log().error({ err }, "storing the message failed; answering 451");
       throw new SmtpReply(451, "4.3.0", "Error: temporary local problem (storage), try again later", "storage_error");
     }
 
@@ -95,7 +97,7 @@ export async function receiveMessage(deps: MxDeps, c: MxConnection, session: SMT
     } catch (err) {
       timedOut = err instanceof CommitTimeout;
       deps.metrics.messages.inc({ result: "rejected", reason: timedOut ? "bus_timeout" : "bus_error" });
-      log.error({ err, blob: blob.key }, "publishing mail.received failed; answering 451");
+      log().error({ err, blob: blob.key }, "publishing mail.received failed; answering 451");
       throw new SmtpReply(451, "4.3.0", "Error: temporary local problem (queue), try again later", "bus_error");
     }
 
@@ -104,7 +106,7 @@ export async function receiveMessage(deps: MxDeps, c: MxConnection, session: SMT
     deps.metrics.bytes.inc(blob.size);
     deps.metrics.messageSize.observe(blob.size);
     deps.metrics.commitSeconds.observe(seconds);
-    log.info({ from: mailFrom, rcpts: rcptTo.length, size: blob.size, blob: blob.key, tls: Boolean(session.secure) }, "message accepted");
+    c.log.info({ mailId, from: mailFrom, rcpts: rcptTo.length, size: blob.size, blob: blob.key, tls: Boolean(session.secure) }, "message accepted");
     return mailId;
   } finally {
     clearTimeout(timer);

@@ -4,7 +4,9 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 const KNOWN_COMMANDS = new Set(["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "STARTTLS", "VRFY", "HELP", "BDAT", "AUTH"]);
 
 export function commandLabel(line: Buffer | string): string {
-  const name = line.toString("latin1").split(" ", 1)[0]!.trim().toUpperCase();
+  // Only the first word matters: look at no more than the longest known name (and one past it).
+  const head = typeof line === "string" ? line.slice(0, 9) : line.toString("latin1", 0, Math.min(line.length, 9));
+  const name = head.split(" ", 1)[0]!.trim().toUpperCase();
   return KNOWN_COMMANDS.has(name) ? name : "other";
 }
 

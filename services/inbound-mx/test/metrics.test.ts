@@ -7,6 +7,7 @@ import type { SessionPolicy } from "@postline/antispam";
 import { createTestDatabase, type TestDatabase } from "@postline/testkit";
 import { SmtpClient } from "./smtp-client.ts";
 import { localAdapters, seedDirectory, startMx, type LocalAdapters, type Mx } from "./harness.ts";
+import { commandLabel } from "../src/metrics.ts";
 
 let t: TestDatabase;
 let adapters: LocalAdapters;
@@ -62,4 +63,23 @@ test("the certificate expiry gauge is the notAfter of the listener's certificate
     (await metric.get()).values.map((v) => [v.labels.service, v.labels.listener, v.value]),
     [["inbound-mx", "smtp", Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000)]],
   );
+});
+
+test("commands are counted by their name, anything else as other", () => {
+  const cases: [string, string][] = [
+    ["MAIL FROM:<a@b.test>", "MAIL"],
+    ["rcpt TO:<a@b.test>", "RCPT"],
+    ["STARTTLS", "STARTTLS"],
+    ["STARTTLSX", "other"],
+    ["STARTTLSTARTTLS", "other"],
+    ["NOOP\t", "NOOP"],
+    ["QUIT", "QUIT"],
+    [" MAIL FROM:<>", "other"],
+    ["", "other"],
+    ["XCLIENT NAME=x", "other"],
+  ];
+  for (const [line, label] of cases) {
+    assert.equal(commandLabel(Buffer.from(line, "latin1")), label, line);
+    assert.equal(commandLabel(line), label, line);
+  }
 });
