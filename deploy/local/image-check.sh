@@ -36,7 +36,6 @@ log "hadolint: no findings"
 # The commands the Dockerfile runs, read from it, so this check cannot drift from the file.
 grep -q '^ENTRYPOINT \["tini", "--", "node"\]$' deploy/Dockerfile || { log "ENTRYPOINT is not what this check runs"; exit 1; }
 grep -q '^ && node scripts/build-dist.mjs$' deploy/Dockerfile || { log "the build stage does not run scripts/build-dist.mjs as this check does"; exit 1; }
-NODE_OPTIONS_IMAGE=$(sed -n 's/^ *NODE_OPTIONS=\([^ ]*\) .*$/\1/p' deploy/Dockerfile)
 CMD_MAIN=$(sed -n 's/^CMD \["\([^"]*\)"\]$/\1/p' deploy/Dockerfile)
 if [ -z "$CMD_MAIN" ]; then log "the Dockerfile has no CMD this check understands"; exit 1; fi
 PNPM_WANT=$(sed -n 's/.*npm install -g pnpm@\([0-9.]*\).*/\1/p' deploy/Dockerfile)
@@ -123,7 +122,7 @@ chown -R root:root "$SRC"
 chmod -R go-w,go+rX "$SRC"
 mkdir -p "$WORK/tmp" "$WORK/data"
 chown "$UID_RUN:$UID_RUN" "$WORK/tmp" "$WORK/data"
-ENV_IMAGE=(NODE_ENV=production NODE_OPTIONS="$NODE_OPTIONS_IMAGE" HOME=/nonexistent TMPDIR="$WORK/tmp" PATH=/usr/local/bin:/usr/bin:/bin POSTLINE_DATA_DIR="$WORK/data" POSTLINE_SHUTDOWN_GRACE_SECONDS=25)
+ENV_IMAGE=(NODE_ENV=production HOME=/nonexistent TMPDIR="$WORK/tmp" PATH=/usr/local/bin:/usr/bin:/bin POSTLINE_DATA_DIR="$WORK/data" POSTLINE_SHUTDOWN_GRACE_SECONDS=25)
 # Replaces the calling (sub)shell with tini, so that a background job's PID is tini's (TINI_SUBREAPER: not PID 1 here).
 exec_image() { cd "$SRC" && exec env -i "${ENV_IMAGE[@]}" TINI_SUBREAPER=1 "$@" setpriv --reuid="$UID_RUN" --regid="$UID_RUN" --clear-groups tini -- node "${ARGS[@]}"; }
 as_image() { (exec_image "$@"); }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { productionNodeFlags } from "@postline/testkit";
 import { chartDir, examplesDir, find, helm, helmBin, readManifests, renderNotes, renderObjects, template, valueArgs, type K8sObject } from "./support/helm.ts";
 import { validateObject } from "./support/validate.ts";
 
@@ -101,6 +102,9 @@ describe("helm chart helm/postline", () => {
       const [c] = podSpec(find(objects, "Deployment", `postline-${s}`)).containers;
       assert.deepEqual(c!.command, ["node", "--enable-source-maps"]);
       assert.deepEqual(c!.args, [`dist/bin/${s}.mjs`]);
+      // The V8 flags the benchmarks and the bundle tests run the service with (libs/testkit).
+      const nodeOptions = c!.env?.find((e) => e.name === "NODE_OPTIONS")?.value;
+      assert.equal(nodeOptions ?? "", productionNodeFlags(s).join(" "), `${s} NODE_OPTIONS`);
       assert.equal(c!.livenessProbe?.httpGet?.path, "/healthz");
       assert.equal(c!.readinessProbe?.httpGet?.path, "/readyz");
       assert.equal(c!.readinessProbe?.httpGet?.port, "metrics");

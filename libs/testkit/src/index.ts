@@ -2,7 +2,7 @@ export { testInfra, testDatabaseUrl, testKafkaBrokers, testS3, uniqueName, type 
 export { createTestDatabase, createPgliteDatabase, type TestDatabase } from "./databases.ts";
 export { startPostfix, type PostfixInstance, type PostfixOptions } from "./postfix.ts";
 export { freePort } from "./ports.ts";
-export { clusterEnv, startServiceProcess, type ServiceProcess, type ServiceRuntime } from "./services.ts";
+export { clusterEnv, productionNodeFlags, startServiceProcess, type ServiceProcess, type ServiceRuntime } from "./services.ts";
 export { startDnsServer, dnsmasqConfig, type DnsZones, type DnsServer } from "./dns-server.ts";
 export { startMinio, type MinioInstance } from "./minio.ts";
 export { smtpTransaction, simpleMessage, type SmtpTransaction, type SmtpReply } from "./smtp-client.ts";

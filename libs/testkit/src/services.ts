@@ -54,18 +54,26 @@ process.once("exit", () => {
 /**
  * How a service process runs: `sources` is `node --import tsx services/<name>/src/main.ts` (what
  * tests run by default); `dist` is the production form, the bundle `dist/bin/<name>.mjs` of
- * `pnpm build:dist` with the node flags deploy/Dockerfile sets in NODE_OPTIONS. The default is
+ * `pnpm build:dist` with the service's production node flags (productionNodeFlags). The default is
  * POSTLINE_SERVICE_RUNTIME, else `sources`.
  */
 export type ServiceRuntime = "sources" | "dist";
 
-const PRODUCTION_NODE_FLAGS = ["--max-semi-space-size=1"];
+/**
+ * The V8 flags a service runs with in production: the NODE_OPTIONS the Helm chart sets in its
+ * components.<name>.env (test/helm/chart.test.ts checks that they agree). The connection-facing
+ * services trade a few percent of CPU for a small heap; the consumers keep V8's defaults, which
+ * cost them less garbage-collection time.
+ */
+export function productionNodeFlags(name: string): string[] {
+  return name === "inbound-mx" || name === "submission" ? ["--max-semi-space-size=1", "--heap-growing-percent=20"] : [];
+}
 
 function serviceCommand(name: string, runtime: ServiceRuntime): string[] {
   if (runtime === "sources") return ["--import", "tsx", `services/${name}/src/main.ts`];
   const bundle = `dist/bin/${name}.mjs`;
   if (!existsSync(join(REPO, bundle))) throw new Error(`${bundle} does not exist: run \`pnpm build:dist\` first`);
-  return [...PRODUCTION_NODE_FLAGS, bundle];
+  return [...productionNodeFlags(name), bundle];
 }
 
 function defaultRuntime(): ServiceRuntime {
