@@ -7,11 +7,20 @@
 --   2. with a mail id: the message already appended with it (checked under the lock, so a duplicate
 --      never takes a UID) is returned with o_duplicate = true and nothing changes;
 --   3. the next UID and modseq;
---   4. one more reference on the blob, its row created when it has none and a blob waiting for
---      collection referenced again (as addBlobRef; o_blob_created: the row is new);
+--   4. one more reference on the blob, its row created when it has none, a blob waiting for
+--      collection referenced again, and a collected one (a tombstone, below) brought back, which
+--      o_blob_collected reports: its content was deleted, so the caller must store it again;
 --   5. the message row (after the blob row: its foreign key is checked per statement);
 --   6. the size on the account's usage.
 -- Locks are taken mailbox → blob → account, as removeMessages takes them.
+--
+-- Tombstones: the blob collector (libs/mailstore blob-gc.ts) no longer deletes the row of a blob it
+-- deleted from the store; it stamps collected_at and deletes the row a day later. An append racing
+-- the collector waits for the row's lock and then sees the stamp, so only a stamped row can mean
+-- "content gone" and a new row means new content: the caller checks the store only then.
+ALTER TABLE blobs ADD COLUMN collected_at timestamptz;
+CREATE INDEX blobs_collected ON blobs (collected_at) WHERE collected_at IS NOT NULL;
+
 --
 -- A mailbox that does not exist for that account is not an error (raising one would abort the
 -- caller's transaction, which an append inside IMAP COPY/MOVE must not do by itself): the result is
@@ -38,7 +47,7 @@ CREATE FUNCTION postline_append_message(
   OUT o_modseq        bigint,
   OUT o_message_id    bigint,
   OUT o_duplicate     boolean,
-  OUT o_blob_created  boolean
+  OUT o_blob_collected boolean
 ) LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM mailboxes WHERE id = p_mailbox_id AND account_id = p_account_id FOR UPDATE;
@@ -53,7 +62,7 @@ BEGIN
       FROM messages m WHERE m.mailbox_id = p_mailbox_id AND m.mail_id = p_mail_id;
     IF FOUND THEN
       o_duplicate := true;
-      o_blob_created := false;
+      o_blob_collected := false;
       RETURN;
     END IF;
   END IF;
@@ -63,9 +72,12 @@ BEGIN
    WHERE id = p_mailbox_id
   RETURNING uidnext - 1, highestmodseq INTO o_uid, o_modseq;
 
+  SELECT b.collected_at IS NOT NULL INTO o_blob_collected FROM blobs b WHERE b.hash = p_blob_hash FOR UPDATE;
+  o_blob_collected := COALESCE(o_blob_collected, false);
   INSERT INTO blobs (hash, size, refcount) VALUES (p_blob_hash, p_size, 1)
-  ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + EXCLUDED.refcount, unreferenced_at = NULL
-  RETURNING (xmax = 0) INTO o_blob_created;
+  ON CONFLICT (hash) DO UPDATE
+     SET refcount = CASE WHEN blobs.collected_at IS NULL THEN blobs.refcount ELSE 0 END + EXCLUDED.refcount,
+         unreferenced_at = NULL, collected_at = NULL;
 
   INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_hash, mail_id, envelope, bodystructure,
                         subject, from_addr, to_addr, cc_addr, bcc_addr, sent_date, header_message_id)

@@ -22,8 +22,11 @@ export interface AppendResult {
   /** messages.id */
   messageId: number;
   duplicate: boolean;
-  /** The blob had no row before this append (see addBlobRef). */
-  blobCreated: boolean;
+  /**
+   * The blob's content had been deleted by the collector (its row was a tombstone, now referenced
+   * again): the caller must make sure the content is stored (see blobGc).
+   */
+  blobCollected: boolean;
 }
 
 export class MailboxNotFound extends Error {
@@ -77,7 +80,7 @@ export async function appendMessageTx(tx: Queryable, input: AppendInput): Promis
 }
 
 /** The columns of postline_append_message's result row, as a select list. */
-export const APPEND_COLUMNS = "o_found, o_uid, o_modseq, o_message_id, o_duplicate, o_blob_created";
+export const APPEND_COLUMNS = "o_found, o_uid, o_modseq, o_message_id, o_duplicate, o_blob_collected";
 
 /** A row of postline_append_message. */
 export interface AppendRow {
@@ -86,7 +89,7 @@ export interface AppendRow {
   o_modseq: number;
   o_message_id: number;
   o_duplicate: boolean;
-  o_blob_created: boolean;
+  o_blob_collected: boolean;
 }
 
 /**
@@ -122,7 +125,7 @@ export function appendCall(input: Omit<AppendInput, "accountId" | "mailboxId">, 
 /** The result of a postline_append_message row; null when the mailbox did not exist for the account. */
 export function appendResultOf(row: AppendRow): AppendResult | null {
   if (!row.o_found) return null;
-  return { uid: row.o_uid, modseq: row.o_modseq, messageId: row.o_message_id, duplicate: row.o_duplicate, blobCreated: row.o_blob_created };
+  return { uid: row.o_uid, modseq: row.o_modseq, messageId: row.o_message_id, duplicate: row.o_duplicate, blobCollected: row.o_blob_collected };
 }
 
 async function findByMailId(db: Queryable, mailboxId: number, mailId: string): Promise<AppendResult | null> {
@@ -131,7 +134,7 @@ async function findByMailId(db: Queryable, mailboxId: number, mailId: string): P
     [mailboxId, mailId],
   );
   const row = r.rows[0];
-  return row ? { uid: row.uid, modseq: row.modseq, messageId: row.id, duplicate: true, blobCreated: false } : null;
+  return row ? { uid: row.uid, modseq: row.modseq, messageId: row.id, duplicate: true, blobCollected: false } : null;
 }
 
 function validDate(value: string | Date | null | undefined): Date | null {

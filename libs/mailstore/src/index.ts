@@ -12,7 +12,7 @@ export {
 } from "./append.ts";
 export { removeMessages, removeMessagesTx, type RemoveInput, type RemoveResult, type ExpungedMessage } from "./remove.ts";
 export { blobGc, type BlobGcResult } from "./blob-gc.ts";
-export { addBlobRef, releaseBlobRef, registerUnreferencedBlob } from "./blob-refs.ts";
+export { addBlobRef, releaseBlobRef, registerUnreferencedBlob, registerUnreferencedSql } from "./blob-refs.ts";
 export { findMailboxByName, findMailboxBySpecialUse, type MailboxRef } from "./mailboxes.ts";
 export type { CachedStructure, SearchFields } from "./structure.ts";
 export {

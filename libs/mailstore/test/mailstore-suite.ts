@@ -76,6 +76,8 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
 
     const blobRow = async (key: string) =>
       (await db.query<{ refcount: number; unreferenced_at: Date | null }>("SELECT refcount, unreferenced_at FROM blobs WHERE hash = $1", [key])).rows[0];
+    const collectedAt = async (key: string) =>
+      (await db.query<{ collected_at: Date | null }>("SELECT collected_at FROM blobs WHERE hash = $1", [key])).rows[0]?.collected_at;
     const usedBytes = async (accountId: number) =>
       (await db.query<{ used_bytes: number }>("SELECT used_bytes FROM accounts WHERE id = $1", [accountId])).rows[0]!.used_bytes;
     const mailboxRow = async (id: number) =>
@@ -100,7 +102,7 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
       assert.deepEqual([first.uid, second.uid], [1, 2]);
       assert.equal(first.modseq, before.highestmodseq + 1);
       assert.equal(second.modseq, first.modseq + 1);
-      assert.deepEqual([first.duplicate, first.blobCreated, second.blobCreated], [false, true, false]);
+      assert.deepEqual([first.duplicate, first.blobCollected, second.blobCollected], [false, false, false]);
       assert.deepEqual(await mailboxRow(t.mailboxId), { uidnext: 3, highestmodseq: second.modseq });
 
       const row = (
@@ -189,7 +191,7 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
       const first = await appendMessage(db, input(t, blob, { mailId }));
       const state = await mailboxRow(t.mailboxId);
       const again = await appendMessage(db, input(t, blob, { mailId }));
-      assert.deepEqual(again, { ...first, duplicate: true, blobCreated: false });
+      assert.deepEqual(again, { ...first, duplicate: true, blobCollected: false });
       assert.deepEqual(await mailboxRow(t.mailboxId), state);
       assert.equal((await blobRow(blob.key))!.refcount, 1);
       assert.equal(await usedBytes(t.accountId), blob.size);
@@ -276,7 +278,8 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
     test("blob collection: only unreferenced past the grace period, from the store and the table", async () => {
       const t = await account();
       const old = await putBlob(`Subject: old ${Math.random()}\r\n\r\n`);
-      const fresh = await putBlob(`Subject: fresh ${Math.random()}\r\n\r\n`);
+      const freshContent = `Subject: fresh ${Math.random()}\r\n\r\n`;
+      const fresh = await putBlob(freshContent);
       const kept = await putBlob(`Subject: kept ${Math.random()}\r\n\r\n`);
       const revived = await putBlob(`Subject: revived ${Math.random()}\r\n\r\n`);
       for (const b of [old, revived]) {
@@ -288,19 +291,36 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
       await db.query("UPDATE blobs SET unreferenced_at = now() - interval '2 hours' WHERE hash = ANY($1::text[])", [[old.key, revived.key]]);
       // Referenced again after it became unreferenced: not collected.
       const again = await appendMessage(db, input(t, revived));
-      assert.equal(again.blobCreated, false);
+      assert.equal(again.blobCollected, false);
 
       const r = await blobGc(db, blobs, 60 * 60 * 1000);
       assert.deepEqual(r.deleted, [old.key]);
-      assert.equal(await blobRow(old.key), undefined);
       assert.equal(await blobs.stat(old.key), null);
+      const tombstone = await collectedAt(old.key);
+      assert.ok(tombstone instanceof Date, "a collected blob's row stays, as a tombstone");
       for (const b of [fresh, kept, revived]) assert.ok(await blobs.stat(b.key), "still stored");
       assert.deepEqual(await blobGc(db, blobs, 60 * 60 * 1000), { deleted: [] });
       // With no grace the freshly unreferenced one goes too.
       assert.deepEqual((await blobGc(db, blobs, 0)).deleted.includes(fresh.key), true);
-      // The collected content can come back: a new row, reported as created.
-      const back = await putBlob(`Subject: kept ${Math.random()}\r\n\r\n`);
-      assert.equal((await appendMessage(db, input(t, back))).blobCreated, true);
+      // New content is never reported as collected: no store check for the common append.
+      const fresh2 = await putBlob(`Subject: new ${Math.random()}\r\n\r\n`);
+      assert.equal((await appendMessage(db, input(t, fresh2))).blobCollected, false);
+      // Collected content referenced again: reported, so the caller stores it again; the row is live.
+      const back = await appendMessage(db, input(t, old));
+      assert.equal(back.blobCollected, true);
+      assert.deepEqual([(await blobRow(old.key))!.refcount, await collectedAt(old.key)], [1, null]);
+      // A collected blob put again without a reference (the same message received again) is
+      // registered for collection again.
+      assert.ok(await collectedAt(fresh.key));
+      assert.equal((await blobs.put(Buffer.from(freshContent))).key, fresh.key);
+      await registerUnreferencedBlob(db, fresh);
+      assert.equal(await collectedAt(fresh.key), null);
+      assert.equal((await blobRow(fresh.key))!.refcount, 0);
+      // Tombstones go after tombstoneMs.
+      const r2 = await blobGc(db, blobs, 0);
+      assert.ok(r2.deleted.includes(fresh.key));
+      await blobGc(db, blobs, 60 * 60 * 1000, { tombstoneMs: 0 });
+      assert.equal(await blobRow(fresh.key), undefined);
     });
 
     test("quarantine: holds a blob reference, release gives the event, discard gives the reference back", async () => {

@@ -1,4 +1,5 @@
 import type { Queryable } from "@postline/db";
+import { registerUnreferencedSql } from "@postline/mailstore";
 
 export type DeliveryStatus = "queued" | "deferred" | "delivered" | "bounced" | "quarantined" | "deleted";
 
@@ -21,7 +22,7 @@ export async function deliveryStatuses(db: Queryable, mailId: string): Promise<M
  * delivered recipient back.
  *
  * With `unreferenced`, the same statement also does what libs/mailstore registerUnreferencedBlob
- * does for that blob (a row with no references for the collector, unless it has a row already):
+ * does for that blob (a row with no references for the collector, unless it has a live row):
  * delivery's last step for the received message, taken with its last status when nothing else
  * comes between them (one round trip less per message).
  */
@@ -49,7 +50,7 @@ export async function recordDeliveries(
   // touch different tables, so neither can see or disturb the other.
   await db.query(
     `WITH recorded AS (${record})
-     INSERT INTO blobs (hash, size, refcount, unreferenced_at) VALUES ($6, $7, 0, now()) ON CONFLICT (hash) DO NOTHING`,
+     ${registerUnreferencedSql(6)}`,
     [...params, unreferenced.key, unreferenced.size],
   );
 }

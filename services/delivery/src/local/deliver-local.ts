@@ -92,9 +92,9 @@ export async function deliverLocal(
       continue;
     }
     const r = appended;
-    // A new blob row means the content may have been collected as unreferenced before: if the
-    // collector deleted it between our put and our append, store it again (referenced now, it stays).
-    if (r.blobCreated && !(await blobs.stat(stored.key))) {
+    // A collected blob referenced again: if the collector deleted the content after our put, store
+    // it again (referenced now, it stays).
+    if (r.blobCollected && !(await blobs.stat(stored.key))) {
       log.warn({ blob: stored.key }, "stored message was collected during delivery: storing it again");
       await putStoredMessage(blobs, { ...event, verdict });
     }

@@ -58,8 +58,8 @@ export const appendOp: Op<"APPEND"> = async (ctx, command) => {
         internalDate: m.date ?? new Date(),
         structure,
       });
-      // A blob collected as unreferenced between our put and the append's reference: store it again.
-      if (r.blobCreated && !(await ctx.blobs.stat(ref.key))) await put();
+      // A blob the collector deleted (after our put, perhaps) referenced again: make sure it is stored.
+      if (r.blobCollected && !(await ctx.blobs.stat(ref.key))) await put();
       changes.push({ accountId, mailboxId: mailbox.id, uid: r.uid, modseq: r.modseq, kind: "append" });
     }
   } catch (err) {
