@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { verifyPassword } from "@postline/directory";
-import { clusterEnv, createTestDatabase, smtpTransaction, startDnsServer, startServiceProcess, type ServiceProcess } from "@postline/testkit";
+import { clusterEnv, createTestDatabase, runProcess, smtpTransaction, startDnsServer, startServiceProcess, type ServiceProcess } from "@postline/testkit";
 
 // The production form of the services: the bundles of `pnpm build:dist` (dist/bin/<name>.mjs, run
 // by plain node as the image runs them; scripts/test.sh builds them before the tests). The rest of
@@ -17,17 +16,8 @@ const dns = await startDnsServer({ hosts: { "sender.dist.test": "127.0.0.1" } })
 const env = clusterEnv(database.url, { POSTLINE_MX_PORT: "0", POSTLINE_DNS_SERVERS: dns.address, POSTLINE_SUBMISSION_PORT: "0", POSTLINE_SUBMISSIONS_PORT: "0", POSTLINE_IMAP_PORT: "0", POSTLINE_IMAPS_PORT: "0", POSTLINE_POP3_PORT: "0", POSTLINE_POP3S_PORT: "0", POSTLINE_ADMIN_PORT: "0", POSTLINE_ADMIN_TOKEN: "dist-bundles-token" });
 const services: ServiceProcess[] = [];
 
-function cli(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["dist/bin/cli.mjs", ...args], { cwd: REPO, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function cli(args: string[], input = "") {
+  return runProcess(process.execPath, ["dist/bin/cli.mjs", ...args], { cwd: REPO, env, input });
 }
 
 before(async () => {

@@ -12,3 +12,4 @@ export { startSlowProxy, type SlowProxy, type SlowProxyOptions } from "./slow-pr
 export { freeSharedPort, waitForListener } from "./loopback.ts";
 export { metricSamples, type MetricSample } from "./metrics.ts";
 export { startRspamd, type RspamdInstance, type RspamdOptions } from "./rspamd.ts";
+export { runProcess, type ProcessResult } from "./run-process.ts";
