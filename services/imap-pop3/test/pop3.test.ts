@@ -441,13 +441,11 @@ print(json.dumps(out))
     const rssBefore = process.memoryUsage().rss;
     const liveBefore = live();
     let rssPeak = rssBefore;
-    let livePeak = liveBefore;
-    let samples = 0;
+    const liveSamples: number[] = [];
     const poll = setInterval(() => {
       gc();
-      samples++;
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-      livePeak = Math.max(livePeak, live());
+      liveSamples.push(live());
     }, 200);
     try {
       const file = join(dir, "big.eml");
@@ -465,11 +463,14 @@ print(json.dumps(out))
       clearInterval(poll);
     }
     const growth = (rssPeak - rssBefore) / 1e6;
-    assert.ok(samples >= 5, `${samples} samples`);
-    const liveGrowth = (livePeak - liveBefore) / 1e6;
-    const report = `RSS grew by ${growth.toFixed(1)} MB, live heap and buffers by ${liveGrowth.toFixed(1)} MB while sending a ${(blob.size / 1e6).toFixed(1)} MB message`;
-    // Holding the message would show its whole 21.5 MB; socket buffers and chunks in flight on a busy
-    // machine (tests run side by side) account for a few MB at most.
+    assert.ok(liveSamples.length >= 5, `${liveSamples.length} samples`);
+    // The median sample: a session that held the message would show its whole 21.5 MB in every
+    // sample after the first, while one sample taken as buffers were still being released (they are
+    // freed after the collection, not during it) cannot decide alone.
+    const sorted = liveSamples.map((v) => (v - liveBefore) / 1e6).sort((a, b) => a - b);
+    const liveGrowth = sorted[Math.floor(sorted.length / 2)]!;
+    const report = `RSS grew by ${growth.toFixed(1)} MB, live heap and buffers by ${liveGrowth.toFixed(1)} MB (median; peak ${sorted.at(-1)!.toFixed(1)} MB) while sending a ${(blob.size / 1e6).toFixed(1)} MB message`;
+    // Socket buffers and chunks in flight on a busy machine (tests run side by side) account for a few MB at most.
     assert.ok(liveGrowth < 10, report);
     assert.ok(growth < 20, report);
   });
