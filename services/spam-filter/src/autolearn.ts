@@ -1,4 +1,4 @@
-import { bayesTokens, type BayesStore, type ClassifyResult, type SpamClass } from "@postline/antispam";
+import { type BayesStore, type ClassifyResult, type SpamClass } from "@postline/antispam";
 import type { Logger } from "@postline/telemetry";
 import { Counter, type Registry } from "prom-client";
 import type { ObservedVerdict, VerdictObserver } from "./policies.ts";
@@ -47,14 +47,14 @@ export function autolearnObserver(store: BayesStore, options: AutolearnOptions):
         registers: [options.registry],
       })
     : null);
-  const pending = new WriteBehind<{ cls: SpamClass; tokens: string[] }>({
+  const pending = new WriteBehind<{ cls: SpamClass; hashes: string[] }>({
     name: "bayes-autolearn",
     intervalMs: options.flushMs ?? 0,
     merge: (_older, newer) => newer,
     write: async (batch) => {
       const outcomes = await store.learnMany(
         null,
-        batch.map(([messageKey, { cls, tokens }]) => ({ messageKey, cls, tokens })),
+        batch.map(([messageKey, { cls, hashes }]) => ({ messageKey, cls, hashes })),
       );
       for (const [i, [mailId, { cls }]] of batch.entries()) {
         learned?.inc({ class: cls, outcome: outcomes[i]! });
@@ -70,7 +70,8 @@ export function autolearnObserver(store: BayesStore, options: AutolearnOptions):
       if (source !== "inbound") return;
       const cls = autolearnClass(result, options);
       if (!cls) return;
-      await pending.add(event.id, { cls, tokens: bayesTokens(result.content) });
+      // The hashes the Bayes rule computed for this content (memoized): no second tokenization.
+      await pending.add(event.id, { cls, hashes: store.hashesOf(result.content) });
     },
     close: () => pending.close(),
   };

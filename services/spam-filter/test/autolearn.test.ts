@@ -103,7 +103,7 @@ describe("Bayes autolearn", () => {
       const fresh = await createPgliteDatabase();
       try {
         const many = new BayesStore(fresh);
-        const outcomes = await many.learnMany(null, spams.map((v) => ({ messageKey: v.event.id, cls: "spam" as const, tokens: bayesTokens(v.result.content) })));
+        const outcomes = await many.learnMany(null, spams.map((v) => ({ messageKey: v.event.id, cls: "spam" as const, hashes: many.hashesOf(v.result.content) })));
         assert.deepEqual(outcomes, ["learned", "learned", "learned"]);
         assert.deepEqual((await counts(fresh)).rows, (await counts(single)).rows);
       } finally {

@@ -14,11 +14,12 @@ export interface BayesStoreOptions {
 
 export type LearnOutcome = "learned" | "relearned" | "already";
 
-/** One message to learn: its key (never learned twice in one class), class and tokens. */
+/** One message to learn: its key (never learned twice in one class), class and token hashes (hashesOf). */
 export interface LearnItem {
   messageKey: string;
   cls: SpamClass;
-  tokens: string[];
+  /** Unique token hashes, as hashesOf gives them. */
+  hashes: string[];
 }
 
 /** A model as one classification sees it. `version` keys its cached token counts. */
@@ -79,7 +80,7 @@ export class BayesStore {
   }
 
   async learn(accountId: number | null, messageKey: string, cls: SpamClass, tokens: string[]): Promise<LearnOutcome> {
-    const [outcome] = await this.learnMany(accountId, [{ messageKey, cls, tokens }]);
+    const [outcome] = await this.learnMany(accountId, [{ messageKey, cls, hashes: uniqueSortedHashes(tokens) }]);
     if (accountId === null && outcome !== "already") this.global = null; // our own learns are seen at once here
     return outcome!;
   }
@@ -111,7 +112,7 @@ export class BayesStore {
           continue;
         }
         if (before) await unlearn(tx, model, item.messageKey, before.class, before.tokens);
-        const hashes = uniqueSortedHashes(item.tokens);
+        const hashes = item.hashes;
         for (const h of hashes) {
           const c = counts.get(h) ?? [0, 0];
           c[item.cls === "spam" ? 0 : 1]++;
