@@ -6,8 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
-import type { Classifier, ClassifyResult, DnsResolve } from "@postline/antispam";
+import { messageOnlyInput, type Classifier, type ClassifyResult, type DnsResolve } from "@postline/antispam";
 
 export type Label = "spam" | "easy" | "hard";
 export interface CorpusMessage {
@@ -52,12 +51,5 @@ export const silentResolver = (async () => {
 
 /** Classifies a corpus message as the issue asks: its bytes only (no authentication, envelope or client address). */
 export function classifyBytes(classifier: Classifier, bytes: Buffer): Promise<ClassifyResult> {
-  return classifier.classify({
-    open: async () => Readable.from([bytes]),
-    size: bytes.length,
-    source: "inbound",
-    client: { ip: "", helo: "" },
-    mailFrom: "",
-    authenticate: false,
-  });
+  return classifier.classify(messageOnlyInput(bytes));
 }

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { authenticateMessage, type AuthOutcome } from "./authenticate.ts";
 import { createDnsResolver, type DnsResolve } from "./dns.ts";
 import { parseContent, type ContentView } from "./message.ts";
@@ -46,6 +46,22 @@ export interface ClassifyInput {
   authenticate?: boolean;
   /** The local recipient accounts; each gets a verdict of its own from the account policies. */
   accounts?: RecipientAccount[];
+}
+
+/**
+ * The input for a message known by its bytes only (no envelope, client or authentication), e.g.
+ * `postline spam classify` or the spam benchmark; `accounts` adds the recipients' verdicts.
+ */
+export function messageOnlyInput(bytes: Buffer, accounts?: RecipientAccount[]): ClassifyInput {
+  return {
+    open: async () => Readable.from([bytes]),
+    size: bytes.length,
+    source: "inbound",
+    client: { ip: "", helo: "" },
+    mailFrom: "",
+    authenticate: false,
+    ...(accounts ? { accounts } : {}),
+  };
 }
 
 export interface ScoredSymbol {

@@ -4,6 +4,7 @@ export { lookupDnsbl, type DnsblListing } from "./dnsbl.ts";
 export { createSessionPolicy, type Rejection, type SessionPolicy, type SessionPolicyOptions } from "./session.ts";
 export {
   createClassifier,
+  messageOnlyInput,
   score,
   type Classifier,
   type ClassifierOptions,

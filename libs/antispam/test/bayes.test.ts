@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Readable } from "node:stream";
 import {
   BayesStore,
   accountBayesPolicy,
@@ -9,6 +8,7 @@ import {
   createClassifier,
   defaultRules,
   messageKeyOf,
+  messageOnlyInput,
   parseContent,
   type Classifier,
   type DnsResolve,
@@ -157,15 +157,12 @@ async function accountModels(db: Db): Promise<void> {
   const alice = await createAccount(db, `alice${Date.now()}@bayes.test`);
   const bob = await createAccount(db, `bob${Date.now()}@bayes.test`);
   const classify = (c: Classifier, bytes: Buffer) =>
-    c.classify({
-      open: async () => Readable.from([bytes]),
-      size: bytes.length,
-      source: "inbound",
-      client: { ip: "", helo: "" },
-      mailFrom: "",
-      authenticate: false,
-      accounts: [{ accountId: alice, recipients: ["alice@bayes.test"] }, { accountId: bob, recipients: ["bob@bayes.test"] }],
-    });
+    c.classify(
+      messageOnlyInput(bytes, [
+        { accountId: alice, recipients: ["alice@bayes.test"] },
+        { accountId: bob, recipients: ["bob@bayes.test"] },
+      ]),
+    );
 
   // Alice taught one ham: her model exists, and the reader caches its counts at that version
   const someHam = corpus("easy-ham-1", 1, 300)[0]!;

@@ -1,6 +1,6 @@
-import { Readable } from "node:stream";
 import type { Command } from "commander";
 import type { BlobStore } from "@postline/blobstore";
+import { messageOnlyInput } from "@postline/antispam";
 import type { Db } from "@postline/db";
 import { cliConfig } from "../config.ts";
 import { CliError } from "../errors.ts";
@@ -66,15 +66,7 @@ export async function classifyMessage(db: Db, raw: Buffer, account?: string): Pr
     registry: metricsRegistry(),
     messageOnly: true,
   });
-  const result = await classifier.classify({
-    open: async () => Readable.from([raw]),
-    size: raw.length,
-    source: "inbound",
-    client: { ip: "", helo: "" },
-    mailFrom: "",
-    authenticate: false,
-    ...(accountId !== undefined ? { accounts: [{ accountId, recipients: [account!] }] } : {}),
-  });
+  const result = await classifier.classify(messageOnlyInput(raw, accountId !== undefined ? [{ accountId, recipients: [account!] }] : undefined));
   for (const { rule, error } of result.errors) {
     process.stderr.write(`postline: warning: ${rule} failed: ${error instanceof Error ? error.message : String(error)}\n`);
   }
