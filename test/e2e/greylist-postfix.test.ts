@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { simpleMessage, smtpTransaction, startPostfix } from "@postline/testkit";
-import { readBlob, startInstallation, storedMessages, waitFor, type Installation } from "./support/installation.ts";
+import { readStored, startInstallation, storedMessages, waitFor, type Installation } from "./support/installation.ts";
 
 // Greylisting against a real retrying MTA: Postfix from Debian relays to our MX (inbound-mx,
 // spam-filter and delivery as processes on the real Kafka, PostgreSQL and MinIO). Postfix retries
@@ -47,7 +47,7 @@ test("Postfix is greylisted on its first attempt, retries, and the message lands
     });
     assert.equal(stored!.address, "alice@example.test");
     assert.equal(stored!.mailbox, "INBOX");
-    const text = (await readBlob(install.blobs, stored!.blob_hash)).toString("utf8");
+    const text = (await readStored(install.blobs, stored!)).toString("utf8");
     assert.match(text, /^Subject: Greylisted, then delivered$/m);
 
     const outcomes = await greylistOutcomes();

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import { createAccount } from "@postline/directory";
 import { smtpTransaction } from "@postline/testkit";
 import { ImapFlow } from "imapflow";
-import { readBlob, startInstallation, storedMessages, waitFor, type Installation } from "./support/installation.ts";
+import { readStored, startInstallation, storedMessages, waitFor, type Installation } from "./support/installation.ts";
 import { curl, fetchmail, run, startImapService, testCertificate, tlsEnv, type ImapService, type TestCertificate } from "./support/mail-clients.ts";
 import { generateMessage } from "./support/messages.ts";
 import { RawImap } from "./support/raw-imap.ts";
@@ -54,7 +54,7 @@ before(async () => {
       return r.length === 4 ? r : undefined;
     });
     assert.deepEqual(new Set(rows.map((r) => r.mailbox)), new Set(["INBOX"]), "delivered to the INBOXes, not Junk");
-    const bytes = await readBlob(install.blobs, rows[0]!.blob_hash);
+    const bytes = await readStored(install.blobs, rows[0]!);
     assert.ok(bytes.subarray(bytes.length - data.length).equals(data), "the stored message ends with the bytes sent");
     delivered.push(bytes);
   }

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { after, before, test } from "node:test";
 import { simpleMessage, smtpTransaction, startPostfix } from "@postline/testkit";
-import { readBlob, startInstallation, storedMessages, waitFor, type Installation } from "./support/installation.ts";
+import { readStored, startInstallation, storedMessages, waitFor, type Installation } from "./support/installation.ts";
 
 // Inbound mail end to end: inbound-mx, spam-filter and delivery each their own process in cluster
 // mode on the real Kafka, PostgreSQL and MinIO, fed by real senders (swaks, Postfix).
@@ -39,7 +39,7 @@ test("swaks → inbound-mx → spam-filter → delivery: in alice's INBOX with t
   const [stored] = await inMailbox(queueId);
   assert.equal(stored!.address, "alice@example.test");
   assert.equal(stored!.mailbox, "INBOX");
-  const bytes = await readBlob(install.blobs, stored!.blob_hash);
+  const bytes = await readStored(install.blobs, stored!);
   assert.equal(bytes.length, stored!.size, "the size IMAP reports is the stored blob's size");
   const text = bytes.toString("utf8");
   const [header] = text.split("\r\n\r\n", 1);
@@ -63,7 +63,7 @@ test("Postfix relaying to our MX: the message lands in bob's INBOX", async () =>
     const [stored] = await inMailbox(relayed);
     assert.equal(stored!.address, "bob@example.test");
     assert.equal(stored!.mailbox, "INBOX");
-    const text = (await readBlob(install.blobs, stored!.blob_hash)).toString("utf8");
+    const text = (await readStored(install.blobs, stored!)).toString("utf8");
     assert.match(text, /^Received: from relay\.postline-test\.invalid/m, "Postfix's trace header is kept");
     assert.match(text, /^Subject: Relayed by Postfix$/m);
   } finally {

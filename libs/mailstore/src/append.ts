@@ -4,8 +4,11 @@ import type { CachedStructure } from "./structure.ts";
 export interface AppendInput {
   accountId: number;
   mailboxId: number;
-  /** The stored message; `size` is its exact byte length (RFC822.SIZE). */
-  blob: { key: string; size: number };
+  /**
+   * The stored message: `prefix` (header fields kept in the message row, see content.ts) followed
+   * by the blob's bytes; `size` is the whole message's exact byte length (RFC822.SIZE), prefix included.
+   */
+  blob: { key: string; size: number; prefix?: Buffer | null };
   flags?: string[];
   internalDate: Date;
   structure: CachedStructure;
@@ -42,7 +45,7 @@ export class MailboxNotFound extends Error {
 /**
  * Appends a message in one transaction: the next UID and modseq of the mailbox, the message row
  * with its cached structure, one more reference on the blob, and the size on the account's usage.
- * One statement (postline_append_message, migration 0011), so one round trip and its own
+ * One statement (postline_append_message, migrations 0011 and 0012), so one round trip and its own
  * transaction. See appendMessageTx for the ordering that makes this safe under concurrency.
  */
 export async function appendMessage(db: Db, input: AppendInput): Promise<AppendResult> {
@@ -63,7 +66,7 @@ export async function appendMessage(db: Db, input: AppendInput): Promise<AppendR
  * appendMessage inside the caller's transaction (IMAP COPY/MOVE of several messages at once); with
  * a Db rather than a transaction, the one statement is a transaction of its own.
  *
- * postline_append_message (libs/db/migrations/0011_append_function.sql) locks the mailbox row
+ * postline_append_message (libs/db/migrations/0011_append_function.sql, 0012_header_prefix.sql) locks the mailbox row
  * first, so appends to one mailbox are serialised: UIDs and modseqs come from that row under its
  * lock, which makes them unique and ascending in commit order. The duplicate check runs after the
  * lock is taken, so it sees every append committed before ours and a duplicate never takes a UID.
@@ -99,13 +102,14 @@ export interface AppendRow {
  */
 export function appendCall(input: Omit<AppendInput, "accountId" | "mailboxId">, first: number): { sql(account: string, mailbox: string): string; params: unknown[] } {
   const { envelope, body, search } = input.structure;
-  const types = ["text", "bigint", "text[]", "timestamptz", "text", "jsonb", "jsonb", "text", "text", "text", "text", "text", "timestamptz", "text"];
+  const types = ["text", "bigint", "bytea", "text[]", "timestamptz", "text", "jsonb", "jsonb", "text", "text", "text", "text", "text", "timestamptz", "text"];
   const args = types.map((t, i) => `$${first + i}::${t}`).join(", ");
   return {
     sql: (account, mailbox) => `postline_append_message(${account}, ${mailbox}, ${args})`,
     params: [
       input.blob.key,
       input.blob.size,
+      input.blob.prefix ?? null,
       input.flags ?? [],
       input.internalDate,
       input.mailId ?? null,

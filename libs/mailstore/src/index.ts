@@ -46,3 +46,4 @@ export {
   type OutboundDomainSummary,
   type QueueActionOutcome,
 } from "./outbound-queue.ts";
+export { contentOf, openContent, openContentRange, readContent, readContentRange, type MessageContent } from "./content.ts";

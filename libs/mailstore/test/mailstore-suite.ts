@@ -16,6 +16,9 @@ import {
   findMailboxByName,
   findMailboxBySpecialUse,
   finishRelease,
+  contentOf,
+  openContent,
+  readContentRange,
   getQuarantine,
   listQuarantine,
   quarantineMessage,
@@ -66,7 +69,7 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
       return { key: ref.key, size: ref.size };
     }
 
-    const input = (target: { accountId: number; mailboxId: number }, blob: { key: string; size: number }, extra: Partial<AppendInput> = {}): AppendInput => ({
+    const input = (target: { accountId: number; mailboxId: number }, blob: AppendInput["blob"], extra: Partial<AppendInput> = {}): AppendInput => ({
       ...target,
       blob,
       internalDate: new Date("2024-05-01T10:00:05Z"),
@@ -122,6 +125,30 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
 
       assert.equal((await blobRow(blob.key))!.refcount, 2);
       assert.equal(await usedBytes(t.accountId), 2 * blob.size);
+    });
+
+    test("append behind a header prefix: the row keeps the prefix, the message's size counts it, the blob's row its own size", async () => {
+      const t = await account();
+      const blob = await putBlob("Subject: Hello\r\n\r\nbody\r\n");
+      const prefix = Buffer.from("Return-Path: <a@example.org>\r\nX-Postline-Spam: deliver, score=0.0, symbols=\r\n");
+      const size = prefix.length + blob.size;
+      const r = await appendMessage(db, input(t, { ...blob, size, prefix }, { mailId: newMailId() }));
+      const row = (await db.query<{ size: number; header_prefix: Uint8Array }>("SELECT size, header_prefix FROM messages WHERE id = $1", [r.messageId])).rows[0]!;
+      assert.equal(Number(row.size), size);
+      assert.deepEqual(contentOf(blob.key, row.header_prefix).prefix, prefix);
+      assert.equal(Number((await db.query<{ size: number }>("SELECT size FROM blobs WHERE hash = $1", [blob.key])).rows[0]!.size), blob.size);
+      assert.equal(await usedBytes(t.accountId), size);
+
+      // What readers serve: the prefix, then the blob, for the whole message and any range of it.
+      const content = { blobKey: blob.key, prefix };
+      const whole = Buffer.concat([prefix, Buffer.from("Subject: Hello\r\n\r\nbody\r\n")]);
+      const chunks: Buffer[] = [];
+      for await (const c of await openContent(blobs, content)) chunks.push(c as Buffer);
+      assert.deepEqual(Buffer.concat(chunks), whole);
+      for (const [start, end] of [[0, 5], [0, prefix.length], [3, prefix.length + 4], [prefix.length, size], [prefix.length + 2, size - 1], [0, size], [7, 7]] as const) {
+        assert.deepEqual(await readContentRange(blobs, content, start, end), whole.subarray(start, end), `[${start}, ${end})`);
+      }
+      assert.deepEqual(await readContentRange(blobs, { blobKey: blob.key, prefix: null }, 2, 9), whole.subarray(prefix.length + 2, prefix.length + 9));
     });
 
     test("append to a mailbox of another account: MailboxNotFound, nothing changes", async () => {

@@ -46,9 +46,10 @@ export async function handleClassified(deps: DeliveryDeps, event: MailClassified
   const pending = plan.local.filter((a) => statuses.get(a.address) !== "delivered");
   const newRemote = plan.remote.filter((r) => statuses.get(r) === undefined || statuses.get(r) === "quarantined");
   const newFailed = plan.failed.filter((f) => statuses.get(f.recipient) === undefined || statuses.get(f.recipient) === "quarantined");
-  // The received bytes are needed no more once the local copies are stored and nothing remote or
-  // failed remains: the collector may take them after its grace period (unless something else, such
-  // as a quarantine entry, holds a reference). Most messages: taken with the last local status.
+  // The received blob is what every local copy references (behind its header prefix). Once the
+  // local copies are appended and nothing remote or failed remains, it is registered for the
+  // collector, which takes it only when nothing references it: no local copy (every recipient had
+  // it already, or none is local), no quarantine entry. Most messages: with the last local status.
   const received = { key: event.blob.key, size: event.blob.size };
   let registered = false;
   if (pending.length > 0) {

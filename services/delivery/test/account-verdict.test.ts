@@ -4,7 +4,7 @@ import { addAlias, addDomain, createAccount } from "@postline/directory";
 import { newMailId, type MailClassified } from "@postline/events";
 import type { MimePart } from "@postline/mime";
 import { effectiveVerdict } from "../src/local/deliver-local.ts";
-import { eventually, readAll, startHarness, type Harness } from "./harness.ts";
+import { eventually, startHarness, storedBytes, type Harness } from "./harness.ts";
 
 // Per-account verdicts (verdict.accounts of mail.classified): each account's copy goes where its own
 // verdict says, with its own X-Postline-Spam header (a blob of its own).
@@ -38,6 +38,7 @@ interface Row {
   flags: string[];
   size: number;
   blob_hash: string;
+  header_prefix: Uint8Array | null;
   bodystructure: MimePart;
 }
 
@@ -45,7 +46,7 @@ async function copiesOf(mailId: string, count: number): Promise<Row[]> {
   const read = async () =>
     (
       await h.t.db.query<Row>(
-        `SELECT a.address, b.name AS mailbox, m.flags, m.size, m.blob_hash, m.bodystructure
+        `SELECT a.address, b.name AS mailbox, m.flags, m.size, m.blob_hash, m.header_prefix, m.bodystructure
            FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
           WHERE m.mail_id = $1 ORDER BY a.address`,
         [mailId],
@@ -71,7 +72,7 @@ async function sendWith(verdict: MailClassified["verdict"], subject: string): Pr
   return event;
 }
 
-const text = async (row: Row) => (await readAll(await h.blobs.get(row.blob_hash))).toString();
+const text = async (row: Row) => (await storedBytes(h.blobs, row)).toString();
 /** The header section unfolded. */
 const unfolded = (message: string) => message.slice(0, message.indexOf("\r\n\r\n") + 2).replace(/\r\n[ \t]+/g, "");
 
@@ -90,7 +91,8 @@ describe("per-account verdicts in local delivery", () => {
     const [alice, bob] = await copiesOf(event.id, 2);
     assert.deepEqual([alice!.address, alice!.mailbox, alice!.flags], ["alice@acct.test", "Junk", ["$Junk"]]);
     assert.deepEqual([bob!.address, bob!.mailbox, bob!.flags], ["bob@acct.test", "INBOX", []]);
-    assert.notEqual(alice!.blob_hash, bob!.blob_hash);
+    assert.equal(alice!.blob_hash, bob!.blob_hash, "one received blob");
+    assert.notDeepEqual(alice!.header_prefix, bob!.header_prefix, "each verdict its own header");
     const aliceText = await text(alice!);
     const bobText = await text(bob!);
     assert.match(unfolded(aliceText), /\r\nX-Postline-Spam: junk, score=6\.0, symbols=MISSING_DATE\(1\.0\),BAYES_USER_SPAM\(5\.0\)\r\n/);

@@ -4,9 +4,10 @@ import type { FastifyInstance } from "fastify";
 import { buildAdminApi } from "@postline/admin-api";
 import { addAlias, addDomain, createAccount } from "@postline/directory";
 import { newMailId } from "@postline/events";
+import { removeMessages } from "@postline/mailstore";
 import { findPart, type MimePart } from "@postline/mime";
 import { recordDeliveries } from "../src/deliveries.ts";
-import { eventually, readAll, startHarness, type Harness } from "./harness.ts";
+import { eventually, startHarness, storedBytes, type Harness } from "./harness.ts";
 
 const PASSWORD = "correct horse battery staple";
 const TOKEN = "delivery-test-token-0123456789";
@@ -41,6 +42,7 @@ interface MessageRow {
   modseq: number;
   size: number;
   blob_hash: string;
+  header_prefix: Uint8Array | null;
   flags: string[];
   subject: string | null;
   bodystructure: MimePart;
@@ -76,7 +78,7 @@ after(async () => {
 
 async function messagesOf(mailId: string): Promise<MessageRow[]> {
   const r = await h.t.db.query<MessageRow>(
-    `SELECT m.id, m.uid, m.modseq, m.size, m.blob_hash, m.flags, m.subject, m.bodystructure, m.envelope, b.name AS mailbox, a.address
+    `SELECT m.id, m.uid, m.modseq, m.size, m.blob_hash, m.header_prefix, m.flags, m.subject, m.bodystructure, m.envelope, b.name AS mailbox, a.address
        FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
       WHERE m.mail_id = $1 ORDER BY a.address`,
     [mailId],
@@ -108,7 +110,7 @@ describe("local delivery", () => {
     assert.ok(m);
     assert.deepEqual([m.address, m.mailbox, m.uid, m.flags, m.subject], ["alice@example.test", "INBOX", 1, [], "Quarterly figures"]);
 
-    const stored = await readAll(await h.blobs.get(m.blob_hash));
+    const stored = await storedBytes(h.blobs, m);
     const expectedHeader =
       "Return-Path: <sender@remote.example>\r\n" +
       "X-Postline-Spam: deliver, score=0.5, symbols=DKIM_PASS(-0.5),MISSING_DATE(1.0)\r\n" +
@@ -125,11 +127,11 @@ describe("local delivery", () => {
     assert.equal(stored.subarray(csv.headerStart, csv.bodyStart).toString(), "Content-Type: text/csv; name=figures.csv\r\nContent-Disposition: attachment; filename=figures.csv\r\n\r\n");
     assert.equal(m.envelope.subject, "Quarterly figures");
 
-    // The stored message is referenced once; the received one is left to the collector.
-    assert.equal((await blobRow(m.blob_hash))!.refcount, 1);
-    const original = await eventually(() => blobRow(event.blob.key), "the received blob registered");
-    assert.equal(original.refcount, 0);
-    assert.ok(original.unreferenced_at instanceof Date);
+    // The stored message is the header in its row and the received blob, referenced once.
+    assert.equal(m.blob_hash, event.blob.key);
+    assert.equal(m.size, expectedHeader.length + event.blob.size);
+    const original = (await blobRow(m.blob_hash))!;
+    assert.deepEqual([original.refcount, original.unreferenced_at], [1, null]);
 
     assert.deepEqual(await statuses(event.id), [{ recipient: "alice@example.test", status: "delivered", last_error: null, domain: null }]);
     const used = (await h.t.db.query<{ used_bytes: number }>("SELECT used_bytes FROM accounts WHERE id = $1", [ids.alice])).rows[0]!.used_bytes;
@@ -148,7 +150,7 @@ describe("local delivery", () => {
     });
     const [m] = await delivered(event.id, 1);
     assert.deepEqual([m!.address, m!.mailbox, m!.flags], ["bob@example.test", "Junk", ["$Junk"]]);
-    const stored = (await readAll(await h.blobs.get(m!.blob_hash))).toString();
+    const stored = (await storedBytes(h.blobs, m!)).toString();
     assert.match(stored, /^Return-Path: <sender@remote\.example>\r\nX-Postline-Spam: junk, score=7\.25, symbols=SHOUTING_SUBJECT\(2\.25\),\r\n\tDMARC_FAIL_QUARANTINE\(5\.0\)\r\nAuthentication-Results: /);
   });
 
@@ -173,13 +175,10 @@ describe("local delivery", () => {
         ["bob@example.test", "delivered"],
       ],
     );
-    // Registered with the last status: the received blob is left to the collector.
-    const original = await eventually(() => blobRow(event.blob.key), "the received blob registered");
-    assert.equal(original.refcount, 0);
-    assert.ok(original.unreferenced_at instanceof Date);
+    assert.equal(copies[0]!.blob_hash, event.blob.key, "the received blob itself");
   });
 
-  test("an account without INBOX: deferred, nothing stored for it; the other copy delivered; the received blob registered", async () => {
+  test("an account without INBOX: deferred, nothing stored for it; the other copy delivered", async () => {
     const erin = (await createAccount(h.t.db, { address: "erin@example.test", password: PASSWORD })).id;
     await h.t.db.query("UPDATE mailboxes SET name = 'Old' WHERE account_id = $1 AND name = 'INBOX'", [erin]);
     const mailboxesBefore = (await h.t.db.query("SELECT id, uidnext, highestmodseq FROM mailboxes WHERE account_id = $1 ORDER BY id", [erin])).rows;
@@ -198,9 +197,8 @@ describe("local delivery", () => {
     assert.equal(await h.outcome("failed"), failed + 1);
     assert.deepEqual((await h.t.db.query("SELECT id, uidnext, highestmodseq FROM mailboxes WHERE account_id = $1 ORDER BY id", [erin])).rows, mailboxesBefore);
     assert.equal((await h.t.db.query<{ used_bytes: number }>("SELECT used_bytes FROM accounts WHERE id = $1", [erin])).rows[0]!.used_bytes, 0);
-    const original = (await blobRow(event.blob.key))!;
-    assert.equal(original.refcount, 0);
-    assert.ok(original.unreferenced_at instanceof Date);
+    // Referenced by alice's copy only.
+    assert.equal((await blobRow(event.blob.key))!.refcount, 1);
   });
 
   test("recordDeliveries with a blob to register: the statuses, and the blob row only when it has none", async () => {
@@ -282,7 +280,7 @@ describe("local delivery", () => {
     const lf = MESSAGE.replace(/\r\n/g, "\n");
     const event = await h.send(lf, { rcptTo: ["carol@example.test"], symbols: [] });
     const [m] = await delivered(event.id, 1);
-    const stored = (await readAll(await h.blobs.get(m!.blob_hash))).toString();
+    const stored = (await storedBytes(h.blobs, m!)).toString();
     assert.ok(stored.startsWith("Return-Path: <sender@remote.example>\nX-Postline-Spam: deliver, score=0.5, symbols=\nAuthentication-Results: mx.postline.test;\n\tspf=pass"));
     assert.ok(stored.endsWith(lf));
     assert.equal(m!.size, Buffer.byteLength(stored));
@@ -341,24 +339,34 @@ describe("what cannot be delivered", () => {
 });
 
 describe("blob collection in the service", () => {
-  test("the received message is collected after the grace period; the stored one stays", async () => {
+  test("the received blob is what the copy references: kept while it is in a mailbox, collected after the grace period once expunged", async () => {
     const h2 = await startHarness({ POSTLINE_BLOB_GC_INTERVAL_SECONDS: "1", POSTLINE_BLOB_GC_GRACE_SECONDS: "0" });
     try {
       await addDomain(h2.t.db, "gc.test");
-      await createAccount(h2.t.db, { address: "erin@gc.test", password: PASSWORD });
+      const erin = await createAccount(h2.t.db, { address: "erin@gc.test", password: PASSWORD });
       const event = await h2.send(MESSAGE, { rcptTo: ["erin@gc.test"] });
-      const hash = await eventually(async () => (await h2.t.db.query<{ blob_hash: string }>("SELECT blob_hash FROM messages WHERE mail_id = $1", [event.id])).rows[0]?.blob_hash, "delivery");
+      const row = await eventually(
+        async () => (await h2.t.db.query<{ blob_hash: string; mailbox_id: number; uid: number }>("SELECT blob_hash, mailbox_id, uid FROM messages WHERE mail_id = $1", [event.id])).rows[0],
+        "delivery",
+      );
+      assert.equal(row.blob_hash, event.blob.key, "delivery writes no blob of its own");
+      // Registered for the collector with the delivery status, yet referenced: several collector runs leave it.
+      const collected = h2.registry.getSingleMetric("postline_delivery_blobs_collected_total")!;
+      const before = (await collected.get()).values[0]?.value ?? 0;
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.ok(await h2.blobs.stat(event.blob.key));
+      assert.equal((await h2.t.db.query("SELECT 1 FROM blobs WHERE hash = $1 AND collected_at IS NULL AND refcount = 1", [event.blob.key])).rows.length, 1);
+
+      await removeMessages(h2.t.db, { accountId: erin.id, mailboxId: Number(row.mailbox_id), uids: [Number(row.uid)] });
       // The collector stamps the row as a tombstone, then deletes the object (the row goes a day later).
       await eventually(
         async () =>
           (await h2.blobs.stat(event.blob.key)) === null &&
           (await h2.t.db.query("SELECT 1 FROM blobs WHERE hash = $1 AND collected_at IS NOT NULL", [event.blob.key])).rows.length === 1,
-        "the received blob collected, its row a tombstone",
+        "the blob collected once unreferenced, its row a tombstone",
         5000,
       );
-      assert.ok(await h2.blobs.stat(hash));
-      const metric = await h2.registry.getSingleMetric("postline_delivery_blobs_collected_total")!.get();
-      assert.ok(metric.values[0]!.value >= 1);
+      assert.ok((await collected.get()).values[0]!.value >= before + 1);
     } finally {
       await h2.close();
     }
@@ -395,10 +403,11 @@ describe("quarantine", () => {
     assert.equal(released.body.releasedBy, "postmaster");
     const [m] = await delivered(event.id, 1);
     assert.deepEqual([m!.address, m!.mailbox], ["alice@example.test", "INBOX"]);
-    const stored = (await readAll(await h.blobs.get(m!.blob_hash))).toString();
+    const stored = (await storedBytes(h.blobs, m!)).toString();
     assert.match(stored, /X-Postline-Spam: deliver, score=11\.0, symbols=EXECUTABLE_ATTACHMENT\(8\.0\),\r\n\tSPF_SOFTFAIL\(3\.0\),QUARANTINE_RELEASED\(0\.0\)\r\n/);
     await eventually(async () => (await statuses(event.id))[0]!.status === "delivered", "status delivered");
-    await eventually(async () => (await blobRow(event.blob.key))!.refcount === 0, "the entry's reference given back");
+    // The delivered copy references the received blob; the entry's reference is given back.
+    await eventually(async () => (await blobRow(event.blob.key))!.refcount === 1, "the entry's reference given back");
 
     // Released: no longer among the held ones, listed as released; releasing again delivers nothing new.
     assert.ok(!(await call("GET", "/v1/quarantine")).body.quarantine.some((e: { mailId: string }) => e.mailId === event.id));
@@ -409,7 +418,7 @@ describe("quarantine", () => {
   });
 
   test("reject after acceptance means quarantine; discard removes it and gives the blob back", async () => {
-    const event = await h.send(MESSAGE, { rcptTo: ["team@example.test"], action: "reject", score: 25 });
+    const event = await h.send(MESSAGE.replace("Quarterly figures", "Rejected after acceptance"), { rcptTo: ["team@example.test"], action: "reject", score: 25 });
     const entry = await eventually(async () => (await call("GET", `/v1/quarantine/${event.id}`)).body?.mailId && (await call("GET", `/v1/quarantine/${event.id}`)).body, "entry");
     assert.equal(entry.action, "reject");
     assert.deepEqual((await statuses(event.id)).map((s) => [s.recipient, s.status]), [

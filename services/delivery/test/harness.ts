@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { FsBlobStore } from "@postline/blobstore";
+import { FsBlobStore, type BlobStore } from "@postline/blobstore";
+import { contentOf, readContent } from "@postline/mailstore";
 import { Topics, allTopics, openBus, type Bus, type BusMessage } from "@postline/bus";
 import { platformSchema } from "@postline/config";
 import { mailClassified, mailboxChanged, newMailId, publishEvent, type MailClassified, type MailboxChanged } from "@postline/events";
@@ -145,4 +146,9 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A message row's stored bytes: its header prefix, then its blob (libs/mailstore content.ts). */
+export async function storedBytes(blobs: BlobStore, row: { blob_hash: string; header_prefix: Uint8Array | null }): Promise<Buffer> {
+  return readContent(blobs, contentOf(row.blob_hash, row.header_prefix));
 }

@@ -4,7 +4,7 @@ import { simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from "smtp-server";
 import { addDomain, createAccount } from "@postline/directory";
 import { startDnsServer, freePort, type DnsServer } from "@postline/testkit";
-import { eventually, readAll, startHarness, type Harness } from "./harness.ts";
+import { eventually, readAll, startHarness, storedBytes, type Harness } from "./harness.ts";
 
 // The remote part in the service, on a real database, against real SMTP servers on loopback found
 // through a real DNS server (dnsmasq).
@@ -153,10 +153,10 @@ const settled = (mailId: string, statuses = ["delivered", "bounced"]) =>
 
 /** The messages in alice's INBOX (DSNs come back there), parsed. */
 async function inbox() {
-  const r = await h.t.db.query<{ blob_hash: string }>(
-    "SELECT m.blob_hash FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id WHERE a.address = 'alice@example.test' AND b.name = 'INBOX' ORDER BY m.uid",
+  const r = await h.t.db.query<{ blob_hash: string; header_prefix: Uint8Array | null }>(
+    "SELECT m.blob_hash, m.header_prefix FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id WHERE a.address = 'alice@example.test' AND b.name = 'INBOX' ORDER BY m.uid",
   );
-  return Promise.all(r.rows.map(async (row) => simpleParser(await readAll(await h.blobs.get(row.blob_hash)))));
+  return Promise.all(r.rows.map(async (row) => simpleParser(await storedBytes(h.blobs, row))));
 }
 
 describe("remote delivery", () => {
@@ -199,7 +199,8 @@ describe("remote delivery", () => {
     assert.ok(r[0]!.dsn_mail_id);
     const dsn = await eventually(async () => (await inbox()).find((m) => m.subject?.startsWith("Undelivered")), "the DSN in the INBOX", 15_000);
     assert.match(String(dsn.headers.get("content-type") && (dsn.headers.get("content-type") as { value: string }).value), /multipart\/report/);
-    const text = (await readAll(await h.blobs.get((await h.t.db.query<{ blob_hash: string }>("SELECT blob_hash FROM messages WHERE mail_id = $1", [r[0]!.dsn_mail_id])).rows[0]!.blob_hash))).toString();
+    const dsnRow = (await h.t.db.query<{ blob_hash: string; header_prefix: Uint8Array | null }>("SELECT blob_hash, header_prefix FROM messages WHERE mail_id = $1", [r[0]!.dsn_mail_id])).rows[0]!;
+    const text = (await storedBytes(h.blobs, dsnRow)).toString();
     assert.match(text, /^Return-Path: <>/m, "from the null sender");
     assert.match(text, /report-type="?delivery-status"?/);
     assert.match(text, /^Final-Recipient: rfc822; ?nobody@refuses\.example/m);

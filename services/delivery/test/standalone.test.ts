@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { addAlias, addDomain, createAccount } from "@postline/directory";
-import { eventually, readAll, startHarness, type Harness } from "./harness.ts";
+import { eventually, startHarness, storedBytes, type Harness } from "./harness.ts";
 
 // Standalone mode's adapters: PGlite (one connection), the embedded bus in it, files for blobs.
 let h: Harness;
@@ -22,8 +22,8 @@ test("on PGlite: 20 messages to an alias of two accounts, concurrently; each onc
   await Promise.all(events.map((e) => h.publish(e)));
   await h.drained();
   const rows = (
-    await h.t.db.query<{ address: string; uid: number; mail_id: string; blob_hash: string; size: number }>(
-      `SELECT a.address, m.uid, m.mail_id, m.blob_hash, m.size FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
+    await h.t.db.query<{ address: string; uid: number; mail_id: string; blob_hash: string; header_prefix: Uint8Array | null; size: number }>(
+      `SELECT a.address, m.uid, m.mail_id, m.blob_hash, m.header_prefix, m.size FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
         WHERE b.name = 'INBOX' ORDER BY a.address, m.uid`,
     )
   ).rows;
@@ -34,7 +34,7 @@ test("on PGlite: 20 messages to an alias of two accounts, concurrently; each onc
     assert.equal(new Set(mine.map((r) => r.mail_id)).size, 20);
   }
   const first = rows[0]!;
-  const stored = await readAll(await h.blobs.get(first.blob_hash));
+  const stored = await storedBytes(h.blobs, first);
   assert.equal(stored.length, first.size);
   assert.ok(stored.toString().startsWith("Return-Path: <sender@remote.example>\r\nX-Postline-Spam: deliver"));
   await eventually(async () => h.changes.length >= 40, "40 mailbox.changed events");

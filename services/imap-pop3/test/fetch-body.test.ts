@@ -92,6 +92,40 @@ describe("FETCH items", () => {
     assert.equal(literal(one.raw).toString(), "Hello world\r\nsecond line\r\n");
   });
 
+  test("a message stored behind a header prefix (as delivery stores it) answers every item as the same bytes in one blob", async () => {
+    const prefix = "Return-Path: <bob@example.test>\r\nX-Postline-Spam: deliver, score=0.5, symbols=\r\n\tMISSING_DATE(0.5)\r\nAuthentication-Results: mx.example.test;\r\n\tspf=pass\r\n";
+    const composed = (await h.deliver(MIXED, { prefix })).uid;
+    const oneBlob = (await h.deliver(prefix + MIXED)).uid;
+    const s2 = h.session();
+    await s2.run(selectOp, { name: "SELECT", mailbox: "INBOX", condstore: false });
+    const fetch = (uid: number, attributes: FetchAttribute[]) => s2.run(fetchOp, { name: "FETCH", uid: true, set: seqSet(String(uid)), attributes });
+    const items: FetchAttribute[][] = [
+      [{ kind: "RFC822.SIZE" }, { kind: "ENVELOPE" }, { kind: "BODYSTRUCTURE" }],
+      [body([])],
+      [{ kind: "RFC822" }],
+      [{ kind: "RFC822.HEADER" }],
+      [{ kind: "RFC822.TEXT" }],
+      [body([], "HEADER.FIELDS", ["X-POSTLINE-SPAM", "SUBJECT"])],
+      [body([], "HEADER.FIELDS.NOT", ["RETURN-PATH"])],
+      [body([], undefined, undefined, { offset: 0, length: 10 })],
+      [body([], undefined, undefined, { offset: prefix.length - 7, length: 20 })],
+      [body([], undefined, undefined, { offset: prefix.length + 3, length: 40 })],
+      [body([1])],
+      [body([1], "MIME")],
+      [body([3], "HEADER")],
+      [body([3, 2])],
+      [{ kind: "BINARY", part: [2], peek: true }],
+      [{ kind: "BINARY.SIZE", part: [1] }],
+    ];
+    for (const attributes of items) {
+      const a = await fetch(composed, attributes);
+      const b = await fetch(oneBlob, attributes);
+      assert.equal(a.result.status, "OK");
+      assert.deepEqual(a.raw.toString("latin1").replace(/^\* \d+ FETCH \(UID \d+/, "UID x"), b.raw.toString("latin1").replace(/^\* \d+ FETCH \(UID \d+/, "UID x"), JSON.stringify(attributes));
+    }
+    assert.equal(literal((await fetch(composed, [body([])])).raw).toString(), prefix + MIXED);
+  });
+
   test("nested parts, message/rfc822 HEADER and TEXT, MIME header, a missing part is NIL", async () => {
     const p1 = await fetch(mixedUid, [body([1])]);
     assert.equal(literal(p1.raw).toString(), "Caf=E9 cr=\r\n=E8me");

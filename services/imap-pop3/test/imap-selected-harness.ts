@@ -82,7 +82,8 @@ export interface Harness {
   notifier: TestNotifier;
   accountId: number;
   mailboxId(name: string): Promise<number>;
-  deliver(raw: string | Buffer, options?: { mailbox?: string; flags?: string[]; date?: Date; mailId?: string }): Promise<{ uid: number; key: string }>;
+  /** With `prefix`: stored as delivery stores it, the prefix in the row before the blob of `raw`. */
+  deliver(raw: string | Buffer, options?: { mailbox?: string; flags?: string[]; date?: Date; mailId?: string; prefix?: string }): Promise<{ uid: number; key: string }>;
   session(enabled?: string[]): Session;
   close(): Promise<void>;
 }
@@ -110,12 +111,13 @@ export async function createHarness(): Promise<Harness> {
     mailboxId,
     async deliver(raw, options = {}) {
       const bytes = typeof raw === "string" ? Buffer.from(raw, "utf8") : raw;
-      const structure = parseMessageBuffer(bytes);
+      const prefix = options.prefix === undefined ? null : Buffer.from(options.prefix, "utf8");
+      const structure = parseMessageBuffer(prefix ? Buffer.concat([prefix, bytes]) : bytes);
       const ref = await blobs.put(bytes);
       const r = await appendMessage(t.db, {
         accountId: account.id,
         mailboxId: await mailboxId(options.mailbox ?? "INBOX"),
-        blob: { key: ref.key, size: ref.size },
+        blob: { key: ref.key, size: (prefix?.length ?? 0) + ref.size, prefix },
         flags: options.flags ?? [],
         internalDate: options.date ?? new Date("2026-03-04T05:06:07Z"),
         structure,

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { BlobNotFoundError } from "@postline/blobstore";
+import type { MessageContent } from "@postline/mailstore";
 import type { FetchAttribute } from "../src/imap/protocol/types.ts";
 import { expungeOp } from "../src/imap/server/op/expunge.ts";
 import { fetchOp } from "../src/imap/server/op/fetch.ts";
@@ -147,16 +148,25 @@ describe("the message cache", () => {
   test("bounded in octets, least recently used first out; one read for concurrent misses", async () => {
     const cache = new BlobCache(40_000);
     const blobs = await Promise.all([1, 2, 3, 4, 5].map((i) => h.blobs.put(Buffer.alloc(9000, 48 + i))));
-    const [a, b, c, d, e] = blobs.map((r) => r.key) as [string, string, string, string, string];
+    type Five = [MessageContent, MessageContent, MessageContent, MessageContent, MessageContent];
+    const [a, b, c, d, e] = blobs.map((r): MessageContent => ({ blobKey: r.key, prefix: null })) as Five;
     const [p1, p2] = [cache.whole(h.blobs, a, 9000), cache.whole(h.blobs, a, 9000)];
     assert.equal(await p1, await p2, "the same buffer: one read");
     for (const k of [b, c, d]) await cache.whole(h.blobs, k, 9000);
     await cache.whole(h.blobs, a, 9000); // a is now the most recently used
     await cache.whole(h.blobs, e, 9000); // 45,000 octets: b goes
     assert.deepEqual(cache.size, { entries: 4, bytes: 36_000 });
-    for (const k of [a, b, c, d, e]) await h.blobs.delete(k);
+    for (const k of [a, b, c, d, e]) await h.blobs.delete(k.blobKey);
     for (const k of [a, c, d, e]) assert.equal((await cache.whole(h.blobs, k, 9000)).length, 9000);
     await assert.rejects(cache.whole(h.blobs, b, 9000), BlobNotFoundError);
+    // The same blob behind a header prefix is another message: an entry of its own, prefix first.
+    const prefix = Buffer.from("X-Postline-Spam: deliver, score=0.0, symbols=\r\n");
+    const f = (await h.blobs.put(Buffer.alloc(9000, 54))).key;
+    assert.deepEqual(await cache.whole(h.blobs, { blobKey: f, prefix }, 9000 + prefix.length), Buffer.concat([prefix, Buffer.alloc(9000, 54)]));
+    assert.deepEqual(await cache.whole(h.blobs, { blobKey: f, prefix: null }, 9000), Buffer.alloc(9000, 54));
+    // e is cached without a prefix (its blob deleted since): with one, it is not that entry.
+    assert.equal((await cache.whole(h.blobs, e, 9000)).length, 9000);
+    await assert.rejects(cache.whole(h.blobs, { blobKey: e.blobKey, prefix }, 9000 + prefix.length), BlobNotFoundError);
     // Too big for the cache: read, not kept.
     assert.equal(cache.fits(10_001), false);
     cache.resize(0);

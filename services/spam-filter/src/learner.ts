@@ -38,7 +38,8 @@ export interface LearnerDeps {
  * append with a source mailbox (the expunge is not needed). The message is read from the blob store
  * (its row by mailbox id and uid: a row already gone, e.g. moved on or expunged, is skipped) without
  * the header fields delivery put on top (Return-Path, X-Postline-Spam, Authentication-Results), so it is
- * learned as it was classified. Its key is `sha256:` of those bytes (messageKeyOf): the same for every
+ * learned as it was classified: since migration 0012 those fields are the row's header_prefix and the
+ * blob is the message as received; a row without a prefix has them in its blob (withoutDeliveryHeader). Its key is `sha256:` of those bytes (messageKeyOf): the same for every
  * copy of it in every account and mailbox whatever verdict header its copy carries, and for the same
  * file given to `postline spam train`. (The mail id is not a usable key: a COPY does not carry it.) The
  * store learns a key at most once per class and model, so a redelivered event changes nothing.
@@ -79,10 +80,10 @@ export class Learner {
     if (!what) return null;
     const { cls, accountId } = what;
     const log = this.deps.logger.child({ accountId, mailboxId: change.mailboxId, uid: change.uid, class: cls });
-    const row = await this.deps.db.query<{ blob_hash: string }>("SELECT blob_hash FROM messages WHERE mailbox_id = $1 AND uid = $2", [
-      change.mailboxId,
-      change.uid,
-    ]);
+    const row = await this.deps.db.query<{ blob_hash: string; prefixed: boolean }>(
+      "SELECT blob_hash, header_prefix IS NOT NULL AS prefixed FROM messages WHERE mailbox_id = $1 AND uid = $2",
+      [change.mailboxId, change.uid],
+    );
     const blobHash = row.rows[0]?.blob_hash;
     if (!blobHash) {
       log.info("message no longer in the mailbox: not learned");
@@ -98,7 +99,7 @@ export class Learner {
       this.learned.inc({ class: cls, outcome: "gone", model: "account" });
       return "gone";
     }
-    const received = withoutDeliveryHeader(stored);
+    const received = row.rows[0]!.prefixed ? stored : withoutDeliveryHeader(stored);
     const key = messageKeyOf(received);
     const tokens = bayesTokens(await parseContent(received, this.deps.maxContentBytes));
     const outcome = await this.deps.store.learn(accountId, key, cls, tokens);

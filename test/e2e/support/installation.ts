@@ -1,5 +1,6 @@
 import { openBlobStore, type BlobStore } from "@postline/blobstore";
 import { addAlias, addDomain, createAccount } from "@postline/directory";
+import { contentOf, readContent } from "@postline/mailstore";
 import { clusterEnv, createTestDatabase, startDnsServer, startServiceProcess, type DnsServer, type DnsZones, type ServiceProcess, type TestDatabase } from "@postline/testkit";
 
 /** The inbound path as separate processes in cluster mode: inbound-mx, spam-filter, delivery. */
@@ -73,12 +74,13 @@ export interface StoredMessage {
   uid: number;
   size: number;
   blob_hash: string;
+  header_prefix: Uint8Array | null;
   mail_id: string;
 }
 
 export async function storedMessages(install: Installation): Promise<StoredMessage[]> {
   const r = await install.database.db.query<StoredMessage>(
-    `SELECT a.address, mb.name AS mailbox, m.uid, m.size, m.blob_hash, m.mail_id
+    `SELECT a.address, mb.name AS mailbox, m.uid, m.size, m.blob_hash, m.header_prefix, m.mail_id
        FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN accounts a ON a.id = mb.account_id
       ORDER BY m.id`,
   );
@@ -95,8 +97,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export async function readBlob(blobs: BlobStore, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await blobs.get(key)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** A stored message's bytes as IMAP serves them: the row's header prefix, then its blob. */
+export function readStored(blobs: BlobStore, m: Pick<StoredMessage, "blob_hash" | "header_prefix">): Promise<Buffer> {
+  return readContent(blobs, contentOf(m.blob_hash, m.header_prefix));
 }

@@ -4,6 +4,7 @@ import { Topics, openBus, type Bus } from "@postline/bus";
 import { addDomain, createAccount } from "@postline/directory";
 import { generateDkimKey, type DkimKeyInfo } from "@postline/dkim";
 import { encodeEvent, mailAccepted, mailClassified, newMailId, publishEvent } from "@postline/events";
+import { readStored } from "./installation.ts";
 import {
   SmtpClient,
   clusterEnv,
@@ -176,21 +177,15 @@ export class OutboundWorld {
 
   /** The messages in a local account's mailboxes, with their stored bytes. */
   async mailboxOf(address: string): Promise<StoredMail[]> {
-    const r = await this.database.db.query<{ mail_id: string; mailbox: string; subject: string | null; blob_hash: string }>(
-      `SELECT m.mail_id, b.name AS mailbox, m.subject, m.blob_hash
+    const r = await this.database.db.query<{ mail_id: string; mailbox: string; subject: string | null; blob_hash: string; header_prefix: Uint8Array | null }>(
+      `SELECT m.mail_id, b.name AS mailbox, m.subject, m.blob_hash, m.header_prefix
          FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
         WHERE a.address = $1 ORDER BY m.id`,
       [address],
     );
     const out: StoredMail[] = [];
-    for (const row of r.rows) out.push({ mail_id: row.mail_id, mailbox: row.mailbox, subject: row.subject, raw: (await this.readBlob(row.blob_hash)).toString("utf8") });
+    for (const row of r.rows) out.push({ mail_id: row.mail_id, mailbox: row.mailbox, subject: row.subject, raw: (await readStored(this.blobs, row)).toString("utf8") });
     return out;
-  }
-
-  async readBlob(key: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of await this.blobs.get(key)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
   }
 
   /** The delivery logs of every process so far, as text (for failure messages). */

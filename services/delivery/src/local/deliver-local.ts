@@ -19,7 +19,7 @@ import {
 import type { Logger } from "@postline/telemetry";
 import { recordDeliveries } from "../deliveries.ts";
 import type { DeliveryMetrics } from "../metrics.ts";
-import { putStoredMessage, type StoredMessage } from "./stored-message.ts";
+import { storedMessage, type StoredMessage } from "./stored-message.ts";
 
 export interface LocalDeliveryDeps {
   db: Db;
@@ -41,12 +41,12 @@ export function effectiveVerdict(verdict: MailClassified["verdict"], accountId: 
 }
 
 /**
- * Stores one copy of the message (delivery header + received bytes) per distinct effective verdict
+ * Makes one stored message (delivery header + received bytes) per distinct effective verdict
  * (most messages: one, shared by every recipient account), parses it once, and appends it to each
  * account's INBOX, or its Junk mailbox when that account's verdict is not `deliver`: an account-level
  * junk, quarantine or reject (the message itself was delivered) puts that account's copy in its
  * Junk mailbox; there is no per-account quarantine. Every step is idempotent:
- * the blob is content-addressed and deterministic, an append is at most once per (mailbox, mail
+ * the header is deterministic, an append is at most once per (mailbox, mail
  * id), and `mailbox.changed` is published again for a repeated append (a crash may have come
  * between the append and the publish; IMAP treats it as a hint to look). Resolves once every append
  * is committed and every event acknowledged.
@@ -63,12 +63,12 @@ export async function deliverLocal(
   unreferenced?: { key: string; size: number },
 ): Promise<boolean> {
   const { db, bus, blobs, metrics } = deps;
-  // The X-Postline-Spam header names the verdict, so each distinct verdict is a blob of its own.
+  // The X-Postline-Spam header names the verdict, so each distinct verdict has a prefix of its own.
   const copies = new Map<string, Promise<StoredMessage>>();
   const storedFor = (verdict: MailClassified["verdict"]): Promise<StoredMessage> => {
     const key = JSON.stringify([verdict.action, verdict.score, verdict.symbols]);
     let stored = copies.get(key);
-    if (!stored) copies.set(key, (stored = putStoredMessage(blobs, { ...event, verdict })));
+    if (!stored) copies.set(key, (stored = storedMessage(blobs, { ...event, verdict })));
     return stored;
   };
 
@@ -79,7 +79,7 @@ export async function deliverLocal(
     const junk = verdict.action !== "deliver";
     const stored = await storedFor(verdict);
     const { mailbox, overQuota, appended } = await appendToTarget(db, account.id, junk, {
-      blob: { key: stored.key, size: stored.size },
+      blob: { key: stored.key, size: stored.size, prefix: stored.prefix },
       flags: junk ? ["$Junk"] : [],
       internalDate: new Date(event.receivedAt),
       structure: stored.structure,
@@ -92,11 +92,11 @@ export async function deliverLocal(
       continue;
     }
     const r = appended;
-    // A collected blob referenced again: if the collector deleted the content after our put, store
-    // it again (referenced now, it stays).
+    // A collected blob referenced again (its content read just before, so put again since): if the
+    // collector's delete came after that put, the content is gone. Retrying finds it missing, as
+    // any delivery of a message whose received blob is lost does.
     if (r.blobCollected && !(await blobs.stat(stored.key))) {
-      log.warn({ blob: stored.key }, "stored message was collected during delivery: storing it again");
-      await putStoredMessage(blobs, { ...event, verdict });
+      throw new Error(`received message ${stored.key} was collected during delivery`);
     }
     await publishEvent(bus, Topics.mailboxChanged, mailboxChanged, String(account.id), {
       v: 1,

@@ -92,40 +92,41 @@ function lastByteBefore(head: Buffer[]): number | undefined {
 }
 
 export interface StoredMessage {
+  /** The blob: the message as received. */
   key: string;
+  /** The delivery header, kept in the message row before the blob's bytes (libs/mailstore content.ts). */
+  prefix: Buffer;
+  /** The stored message's size: prefix and blob. */
   size: number;
-  /** Parsed from the stored bytes themselves, so sizes and offsets are those IMAP serves. */
+  /** Parsed from the stored bytes themselves (prefix and blob), so sizes and offsets are those IMAP serves. */
   structure: MessageStructure;
 }
 
 /**
- * Stores the message as delivered: the delivery header followed by the received bytes, streamed
- * from the blob store into a new blob (never held whole in memory) and through the MIME parser on
- * the way, so the message is read once and parsed once.
+ * The message as delivered: the delivery header followed by the received bytes. Only the header is
+ * new (the caller stores it in the message row); the received blob is read once, streamed through
+ * the MIME parser behind the header, and referenced as it is, so delivery writes no blob.
  */
-export async function putStoredMessage(blobs: BlobStore, event: MailClassified): Promise<StoredMessage> {
+export async function storedMessage(blobs: BlobStore, event: MailClassified): Promise<StoredMessage> {
   const original = await blobs.get(event.blob.key);
   try {
     const chunks = (original as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const { eol, head } = await detectLineEnding(chunks);
-    const header = deliveryHeader(event, eol);
+    const prefix = deliveryHeader(event, eol);
     const parser = new StructureParser();
-    async function* content() {
-      for (const chunk of [header, ...head]) {
-        parser.write(chunk);
-        yield chunk;
-      }
-      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-        parser.write(next.value);
-        yield next.value;
-      }
+    parser.write(prefix);
+    let read = 0;
+    for (const chunk of head) {
+      parser.write(chunk);
+      read += chunk.length;
     }
-    const ref = await blobs.put(content());
-    // A short read would store a different message under a different key: refuse it and retry.
-    if (ref.size !== header.length + event.blob.size) {
-      throw new Error(`stored message is ${ref.size} bytes, expected ${header.length} + ${event.blob.size}`);
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      parser.write(next.value);
+      read += next.value.length;
     }
-    return { key: ref.key, size: ref.size, structure: parser.end() };
+    // A short read would describe a different message than the one the row points at: refuse it and retry.
+    if (read !== event.blob.size) throw new Error(`received message is ${read} bytes, expected ${event.blob.size}`);
+    return { key: event.blob.key, prefix, size: prefix.length + read, structure: parser.end() };
   } finally {
     original.destroy();
   }

@@ -1,11 +1,11 @@
 import type { Db } from "@postline/db";
-import { findMailboxByName, removeMessages } from "@postline/mailstore";
+import { contentOf, findMailboxByName, removeMessages, type MessageContent } from "@postline/mailstore";
 import type { ChangeNotifier, MailboxChange } from "../imap/server/core/op.ts";
 
 export interface MaildropMessage {
   uid: number;
   size: number;
-  blobKey: string;
+  content: MessageContent;
   deleted: boolean;
 }
 
@@ -31,11 +31,16 @@ export class Maildrop {
     const inbox = await findMailboxByName(db, accountId, "INBOX");
     if (!inbox) throw new Error(`account ${accountId} has no INBOX`);
     const mb = await db.query<{ uidvalidity: number }>("SELECT uidvalidity FROM mailboxes WHERE id = $1", [inbox.id]);
-    const rows = await db.query<{ uid: number; size: number; blob_hash: string }>(
-      "SELECT uid, size, blob_hash FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+    const rows = await db.query<{ uid: number; size: number; blob_hash: string; header_prefix: Uint8Array | null }>(
+      "SELECT uid, size, blob_hash, header_prefix FROM messages WHERE mailbox_id = $1 ORDER BY uid",
       [inbox.id],
     );
-    const messages = rows.rows.map((r) => ({ uid: Number(r.uid), size: Number(r.size), blobKey: r.blob_hash, deleted: false }));
+    const messages = rows.rows.map((r) => ({
+      uid: Number(r.uid),
+      size: Number(r.size),
+      content: contentOf(r.blob_hash, r.header_prefix),
+      deleted: false,
+    }));
     return new Maildrop(accountId, inbox.id, Number(mb.rows[0]!.uidvalidity), messages);
   }
 

@@ -1,4 +1,5 @@
 import { BlobNotFoundError } from "@postline/blobstore";
+import { openContent } from "@postline/mailstore";
 import { DotStuffer } from "../dot-stuffer.ts";
 import type { MaildropMessage } from "../maildrop.ts";
 import { SessionClosed, type Pop3Session } from "../session.ts";
@@ -21,14 +22,14 @@ export async function top(s: Pop3Session, args: string): Promise<void> {
 }
 
 /**
- * Streams the blob through the dot-stuffer chunk by chunk, waiting for the socket to drain, so a
+ * Streams the message through the dot-stuffer chunk by chunk, waiting for the socket to drain, so a
  * large message is never held in memory. A store failure after "+OK" cannot be reported in the
  * protocol any more: the connection is closed so the client does not take a truncated message.
  */
 async function send(s: Pop3Session, m: MaildropMessage, first: string, bodyLines?: number): Promise<void> {
   let body;
   try {
-    body = await s.deps.blobs.get(m.blobKey);
+    body = await openContent(s.deps.blobs, m.content);
   } catch (err) {
     if (err instanceof BlobNotFoundError) return s.err("Message was removed by another session");
     throw err;
@@ -44,7 +45,7 @@ async function send(s: Pop3Session, m: MaildropMessage, first: string, bodyLines
   } catch (err) {
     body.destroy();
     if (err instanceof SessionClosed) throw err;
-    s.logger.error({ err, blob: m.blobKey }, "pop3 reading a message failed; closing the connection");
+    s.logger.error({ err, blob: m.content.blobKey }, "pop3 reading a message failed; closing the connection");
     s.shutdown();
     throw new SessionClosed();
   }

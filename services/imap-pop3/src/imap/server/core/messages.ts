@@ -4,6 +4,7 @@
  * expunged_messages_modseq), and a whole FETCH/SEARCH set is one statement.
  */
 import type { Queryable } from "@postline/db";
+import { contentOf, type MessageContent } from "@postline/mailstore";
 import type { Envelope, MimePart } from "@postline/mime";
 
 export interface MailboxRow {
@@ -100,7 +101,8 @@ export interface MessageMeta {
   flags: string[];
   internalDate?: Date;
   size?: number;
-  blobKey?: string;
+  /** The stored message's bytes (blob and header prefix). */
+  content?: MessageContent;
   envelope?: Envelope | null;
   body?: MimePart | null;
 }
@@ -122,7 +124,7 @@ export async function loadMeta(db: Queryable, mailboxId: number, uids: number[],
   const select = ["id", "uid", "modseq", "flags"];
   if (cols.date) select.push("internal_date");
   if (cols.size) select.push("size");
-  if (cols.blob || cols.size) select.push("blob_hash", "size");
+  if (cols.blob || cols.size) select.push("blob_hash", "header_prefix", "size");
   if (cols.envelope) select.push("envelope");
   if (cols.structure) select.push("bodystructure");
   const first = uids[0]!;
@@ -156,7 +158,7 @@ export async function loadMeta(db: Queryable, mailboxId: number, uids: number[],
     const m: MessageMeta = { id: Number(row.id), uid, modseq: Number(row.modseq), flags: row.flags as string[] };
     if (cols.date) m.internalDate = row.internal_date as Date;
     if (row.size !== undefined) m.size = Number(row.size);
-    if (row.blob_hash !== undefined) m.blobKey = row.blob_hash as string;
+    if (row.blob_hash !== undefined) m.content = contentOf(row.blob_hash as string, row.header_prefix as Uint8Array | null);
     if (cols.envelope) m.envelope = (row.envelope as Envelope | null) ?? null;
     if (cols.structure) m.body = (row.bodystructure as MimePart | null) ?? null;
     out.push(m);

@@ -1,13 +1,14 @@
 /**
- * Whole small messages in memory, shared by the sessions of this process. Blob keys are the sha256
- * of the content, so an entry can never go stale; the cache is bounded in octets and forgets the
+ * Whole small messages in memory, shared by the sessions of this process. An entry is named by the
+ * message's content (its blob key, the sha256 of the blob, and its header prefix), so it can never
+ * go stale; the cache is bounded in octets and forgets the
  * least recently used messages first. A FETCH of a cached message's body (or any range of it)
  * writes from memory instead of asking the blob store (one S3 request per body otherwise), and a
  * client that reads its messages twice (headers, then bodies; or several devices) reads the store
  * once.
  */
 import type { BlobStore } from "@postline/blobstore";
-import { readRange } from "./section.ts";
+import { readContentRange, type MessageContent } from "@postline/mailstore";
 
 /** Messages up to this size are cached whole; larger ones are streamed from the store as before. */
 export const MAX_CACHED_BLOB = 256 * 1024;
@@ -24,8 +25,9 @@ export class BlobCache {
     return size > 0 && size <= MAX_CACHED_BLOB && size <= this.maxBytes / 4;
   }
 
-  /** The whole blob (`size` octets as the metadata says); from memory, else read once and kept. */
-  async whole(blobs: BlobStore, key: string, size: number): Promise<Buffer> {
+  /** The whole message (`size` octets as the metadata says); from memory, else read once and kept. */
+  async whole(blobs: BlobStore, content: MessageContent, size: number): Promise<Buffer> {
+    const key = content.prefix?.length ? `${content.blobKey}:${content.prefix.toString("latin1")}` : content.blobKey;
     const hit = this.entries.get(key);
     if (hit) {
       // Most recently used last.
@@ -35,7 +37,7 @@ export class BlobCache {
     }
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = readRange(blobs, key, 0, size).finally(() => this.loading.delete(key));
+      pending = readContentRange(blobs, content, 0, size).finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
       const data = await pending;
       this.remember(key, data);

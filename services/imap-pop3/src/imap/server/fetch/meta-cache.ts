@@ -10,12 +10,13 @@
  * allows; if its blob is gone meanwhile the op falls back to the store (see op/fetch.ts).
  */
 import type { FetchAttribute } from "../../protocol/types.ts";
+import type { MessageContent } from "@postline/mailstore";
 import type { MessageMeta } from "../core/messages.ts";
 
 interface Fixed {
   id: number;
   size: number;
-  blobKey: string;
+  content: MessageContent;
 }
 
 const MAX_ENTRIES = 200_000;
@@ -37,8 +38,8 @@ export function rememberMeta(mailboxId: number, metas: readonly MessageMeta[]): 
   for (const m of metas) {
     // Full (one huge mailbox): what is not cached is read from the store as before.
     if (entries >= MAX_ENTRIES) break;
-    if (m.size === undefined || m.blobKey === undefined || mailbox.has(m.uid)) continue;
-    mailbox.set(m.uid, { id: m.id, size: m.size, blobKey: m.blobKey });
+    if (m.size === undefined || m.content === undefined || mailbox.has(m.uid)) continue;
+    mailbox.set(m.uid, { id: m.id, size: m.size, content: m.content });
     entries++;
   }
 }
@@ -55,7 +56,7 @@ export function cachedMeta(mailboxId: number, uids: readonly number[], entry: (u
     const fixed = mailbox.get(uid);
     const e = entry(uid);
     if (!fixed || !e) return null;
-    out.push({ id: fixed.id, uid, modseq: e.modseq, flags: e.flags, size: fixed.size, blobKey: fixed.blobKey });
+    out.push({ id: fixed.id, uid, modseq: e.modseq, flags: e.flags, size: fixed.size, content: fixed.content });
   }
   return out;
 }

@@ -7,6 +7,7 @@
  */
 import type { BlobStore } from "@postline/blobstore";
 import type { Db } from "@postline/db";
+import { openContent, openContentRange, readContentRange } from "@postline/mailstore";
 import { parseMessage, type Envelope, type MimePart } from "@postline/mime";
 import { bodyStructureText } from "../../protocol/bodystructure.ts";
 import { flagList, internalDate, literalPrefix } from "../../protocol/encode.ts";
@@ -18,7 +19,7 @@ import type { ResponseSink } from "../core/op.ts";
 import { decoderFor, knownEncoding } from "./decode.ts";
 import { blobCache } from "./blob-cache.ts";
 import { cachedEnvelope, rememberEnvelope } from "./envelope-cache.ts";
-import { applyPartial, contentLength, exactly, partOf, readRange, sectionContent, sectionLabel, type Content } from "./section.ts";
+import { applyPartial, contentLength, exactly, partOf, sectionContent, sectionLabel, type Content } from "./section.ts";
 
 /** A BINARY fetch of a part with a transfer encoding we cannot decode: the command ends `NO [UNKNOWN-CTE]`. */
 export class UnknownCte extends Error {
@@ -119,13 +120,13 @@ export async function renderFetch(env: RenderEnv, out: ResponseSink, seq: number
         await writeContent(env, out, m, line, "RFC822", { kind: "range", start: 0, end: m.size! });
         break;
       case "RFC822.HEADER":
-        await writeContent(env, out, m, line, "RFC822.HEADER", await sectionContent(env.blobs, m.blobKey!, m.body!, m.size!, { part: [], text: "HEADER" }));
+        await writeContent(env, out, m, line, "RFC822.HEADER", await sectionContent(env.blobs, m.content!, m.body!, m.size!, { part: [], text: "HEADER" }));
         break;
       case "RFC822.TEXT":
-        await writeContent(env, out, m, line, "RFC822.TEXT", await sectionContent(env.blobs, m.blobKey!, m.body!, m.size!, { part: [], text: "TEXT" }));
+        await writeContent(env, out, m, line, "RFC822.TEXT", await sectionContent(env.blobs, m.content!, m.body!, m.size!, { part: [], text: "TEXT" }));
         break;
       case "BODY[]": {
-        const content = await sectionContent(env.blobs, m.blobKey!, m.body!, m.size!, a.section);
+        const content = await sectionContent(env.blobs, m.content!, m.body!, m.size!, a.section);
         const label = `BODY[${sectionLabel(a.section)}]${a.partial ? `<${a.partial.offset}>` : ""}`;
         await writeContent(env, out, m, line, label, applyPartial(content, a.partial));
         break;
@@ -198,12 +199,12 @@ async function writeContent(env: RenderEnv, out: ResponseSink, m: MessageMeta, l
   // The bytes are at hand (or the stream is open) before the literal's prefix goes out: a missing
   // blob is then the command's NO, not a literal the client waits for in vain.
   if (blobCache.fits(m.size!)) {
-    const whole = await blobCache.whole(env.blobs, m.blobKey!, m.size!);
+    const whole = await blobCache.whole(env.blobs, m.content!, m.size!);
     out.write(line.take());
     out.write(slice(whole, content.start, content.end));
     return;
   }
-  const body = await env.blobs.getRange(m.blobKey!, content.start, content.end - 1);
+  const body = await openContentRange(env.blobs, m.content!, content.start, content.end - 1);
   out.write(line.take());
   await out.stream(exactly(body, n));
 }
@@ -224,7 +225,7 @@ async function ensureStructure(env: RenderEnv, m: MessageMeta, attrs: FetchAttri
   const wantsEnvelope = attrs.some((a) => a.kind === "ENVELOPE") && !cachedEnvelope(m.id);
   const wantsBody = attrs.some(needsStructure);
   if ((!wantsEnvelope || m.envelope) && (!wantsBody || m.body)) return;
-  const parsed = await parseMessage(await env.blobs.get(m.blobKey!));
+  const parsed = await parseMessage(await openContent(env.blobs, m.content!));
   m.envelope = parsed.envelope;
   m.body = parsed.body;
   if (m.size === undefined) m.size = parsed.size;
@@ -242,7 +243,7 @@ async function binaryContent(env: RenderEnv, m: MessageMeta, part: number[]): Pr
     return { kind: "plain", content: { kind: "range", start: p.bodyStart, end: p.bodyEnd } };
   }
   if (p.size <= BUFFERED_DECODE) {
-    const raw = await readRange(env.blobs, m.blobKey!, p.bodyStart, p.bodyEnd);
+    const raw = await readContentRange(env.blobs, m.content!, p.bodyStart, p.bodyEnd);
     const d = decoderFor(p.encoding);
     const data = Buffer.concat([d.push(raw), d.end()]);
     return { kind: "plain", content: { kind: "bytes", data } };
@@ -263,7 +264,7 @@ async function* decodedSlice(env: RenderEnv, m: MessageMeta, p: MimePart, start:
     if (b > a) yield chunk.subarray(a, b);
   };
   if (p.bodyEnd > p.bodyStart) {
-    for await (const c of await env.blobs.getRange(m.blobKey!, p.bodyStart, p.bodyEnd - 1)) {
+    for await (const c of await openContentRange(env.blobs, m.content!, p.bodyStart, p.bodyEnd - 1)) {
       yield* emit(d.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array)));
       if (pos >= end) return;
     }

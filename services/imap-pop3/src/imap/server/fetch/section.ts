@@ -1,9 +1,10 @@
 /**
- * Body sections (RFC 9051 6.4.5) as byte ranges of the stored blob, using the cached MIME structure
+ * Body sections (RFC 9051 6.4.5) as byte ranges of the stored message, using the cached MIME structure
  * (libs/mime MimePart offsets). Whole parts and bodies are served as ranges (streamed from the blob
  * store); header blocks and HEADER.FIELDS results are read into memory (bounded: a header block).
  */
 import type { BlobStore } from "@postline/blobstore";
+import { readContentRange, type MessageContent } from "@postline/mailstore";
 import { findPart, selectHeaderFields, type MessageStructure, type MimePart } from "@postline/mime";
 import { Readable } from "node:stream";
 import type { Section } from "../../protocol/types.ts";
@@ -29,20 +30,12 @@ export function sectionLabel(section: Section): string {
   return s;
 }
 
-export async function readRange(blobs: BlobStore, key: string, start: number, end: number): Promise<Buffer> {
-  if (end <= start) return Buffer.alloc(0);
-  const stream = await blobs.getRange(key, start, end - 1);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
-  return Buffer.concat(chunks);
-}
-
 /** What a section names, for a message of `size` octets. */
-export async function sectionContent(blobs: BlobStore, key: string, body: MimePart, size: number, section: Section): Promise<Content> {
+export async function sectionContent(blobs: BlobStore, content: MessageContent, body: MimePart, size: number, section: Section): Promise<Content> {
   const text = section.text;
   if (section.part.length === 0) {
     if (!text) return { kind: "range", start: 0, end: size };
-    return entityText(blobs, key, body, text, section.fields);
+    return entityText(blobs, content, body, text, section.fields);
   }
   const part = partOf(body, size, section.part);
   if (!part) return { kind: "nil" };
@@ -51,10 +44,10 @@ export async function sectionContent(blobs: BlobStore, key: string, body: MimePa
   // HEADER, HEADER.FIELDS, TEXT of a part: the encapsulated message of a message/rfc822 part.
   const inner = part.body;
   if (!inner) return { kind: "bytes", data: Buffer.alloc(0) };
-  return entityText(blobs, key, inner, text, section.fields);
+  return entityText(blobs, content, inner, text, section.fields);
 }
 
-async function entityText(blobs: BlobStore, key: string, entity: MimePart, text: NonNullable<Section["text"]>, fields?: string[]): Promise<Content> {
+async function entityText(blobs: BlobStore, content: MessageContent, entity: MimePart, text: NonNullable<Section["text"]>, fields?: string[]): Promise<Content> {
   switch (text) {
     case "TEXT":
       return { kind: "range", start: entity.bodyStart, end: entity.bodyEnd };
@@ -63,7 +56,7 @@ async function entityText(blobs: BlobStore, key: string, entity: MimePart, text:
       return { kind: "range", start: entity.headerStart, end: entity.bodyStart };
     case "HEADER.FIELDS":
     case "HEADER.FIELDS.NOT": {
-      const header = await readRange(blobs, key, entity.headerStart, entity.bodyStart);
+      const header = await readContentRange(blobs, content, entity.headerStart, entity.bodyStart);
       return { kind: "bytes", data: selectHeaderFields(header, fields ?? [], text === "HEADER.FIELDS.NOT") };
     }
   }

@@ -10,7 +10,7 @@
  * is a new message); a move keeps it, and the announced changes carry it for spam learning.
  */
 import type { Queryable } from "@postline/db";
-import { appendMessageTx, removeMessagesTx } from "@postline/mailstore";
+import { appendMessageTx, contentOf, removeMessagesTx } from "@postline/mailstore";
 import { compactSet } from "../../protocol/encode.ts";
 import { InvalidMailboxName, mailboxFromWire } from "../core/mailbox-names.ts";
 import { INVALID_SEQUENCE, NOT_SELECTED, resolveForOp, selectedView } from "../core/mailbox-view.ts";
@@ -23,6 +23,7 @@ interface SourceRow {
   internal_date: Date;
   size: number;
   blob_hash: string;
+  header_prefix: Uint8Array | null;
   mail_id: string | null;
   envelope: unknown;
   bodystructure: unknown;
@@ -77,7 +78,7 @@ const copyOrMove = async (ctx: SessionContext, command: CopyCommand, out: Respon
     result = await ctx.db.transaction(async (tx) => {
       await tx.query("SELECT id FROM mailboxes WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", [[view.mailboxId, targetId]]);
       const r = await tx.query<SourceRow>(
-        `SELECT uid, flags, internal_date, size, blob_hash, mail_id, envelope, bodystructure,
+        `SELECT uid, flags, internal_date, size, blob_hash, header_prefix, mail_id, envelope, bodystructure,
                 subject, from_addr, to_addr, cc_addr, bcc_addr, sent_date, header_message_id
            FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) ORDER BY uid`,
         [view.mailboxId, uids],
@@ -88,7 +89,7 @@ const copyOrMove = async (ctx: SessionContext, command: CopyCommand, out: Respon
         const appended = await appendMessageTx(tx, {
           accountId: view.accountId,
           mailboxId: targetId,
-          blob: { key: row.blob_hash, size: Number(row.size) },
+          blob: { key: row.blob_hash, size: Number(row.size), prefix: contentOf(row.blob_hash, row.header_prefix).prefix },
           flags: row.flags,
           internalDate: row.internal_date,
           structure: {

@@ -43,7 +43,7 @@ export const searchOp: Op<"SEARCH"> = async (ctx, command, out) => {
       else inSql.push(sql);
     }
     const columns = inJs.length
-      ? "uid, modseq, flags, internal_date, sent_date, size, blob_hash, bodystructure, subject, from_addr, to_addr, cc_addr, bcc_addr"
+      ? "uid, modseq, flags, internal_date, sent_date, size, blob_hash, header_prefix, bodystructure, subject, from_addr, to_addr, cc_addr, bcc_addr"
       : "uid, modseq";
     const r = await ctx.db.query<SearchRow>(
       `SELECT ${columns} FROM messages WHERE mailbox_id = $1${inSql.map((s) => ` AND ${s}`).join("")} ORDER BY uid`,

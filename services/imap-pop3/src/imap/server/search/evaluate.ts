@@ -14,11 +14,11 @@
  * ranged reads from the blob store.
  */
 import type { BlobStore } from "@postline/blobstore";
+import { contentOf, openContent, readContentRange, type MessageContent as StoredContent } from "@postline/mailstore";
 import { allParts, decodeWords, fieldValue, headerFieldsOf, headerText, parseMessage, type MimePart } from "@postline/mime";
 import type { SearchKey } from "../../protocol/types.ts";
 import type { MailboxView } from "../core/mailbox-view.ts";
 import { decodeAll, decodeCharset } from "../fetch/decode.ts";
-import { readRange } from "../fetch/section.ts";
 import { CACHED_HEADERS, SYSTEM_FLAG_NAMES } from "./sql.ts";
 
 export interface SearchRow {
@@ -29,6 +29,7 @@ export interface SearchRow {
   sent_date: Date | null;
   size: number;
   blob_hash: string;
+  header_prefix: Uint8Array | null;
   bodystructure: MimePart | null;
   subject: string | null;
   from_addr: string | null;
@@ -44,20 +45,24 @@ export class MessageContent {
   private bodyText: Promise<string> | undefined;
   private allText: Promise<string> | undefined;
 
+  private readonly stored: StoredContent;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly row: SearchRow,
-  ) {}
+  ) {
+    this.stored = contentOf(row.blob_hash, row.header_prefix);
+  }
 
   private root(): Promise<MimePart> {
     this.structure ??= this.row.bodystructure
       ? Promise.resolve(this.row.bodystructure)
-      : this.blobs.get(this.row.blob_hash).then(async (s) => (await parseMessage(s)).body);
+      : openContent(this.blobs, this.stored).then(async (s) => (await parseMessage(s)).body);
     return this.structure;
   }
 
   topHeader(): Promise<Buffer> {
-    this.header ??= this.root().then((r) => readRange(this.blobs, this.row.blob_hash, r.headerStart, r.bodyStart));
+    this.header ??= this.root().then((r) => readContentRange(this.blobs, this.stored, r.headerStart, r.bodyStart));
     return this.header;
   }
 
@@ -67,7 +72,7 @@ export class MessageContent {
       const texts: string[] = [];
       for (const p of allParts(root)) {
         if (p.children || p.type !== "text") continue;
-        const raw = await readRange(this.blobs, this.row.blob_hash, p.bodyStart, p.bodyEnd);
+        const raw = await readContentRange(this.blobs, this.stored, p.bodyStart, p.bodyEnd);
         texts.push(decodeCharset(decodeAll(p.encoding, raw), p.params.charset).toLowerCase());
       }
       return texts.join("\n");
@@ -81,7 +86,7 @@ export class MessageContent {
       const headers: string[] = [decodeWords(headerText(await this.topHeader())).toLowerCase()];
       for (const p of allParts(root)) {
         if (p !== root && p.type === "message" && p.body) {
-          const h = await readRange(this.blobs, this.row.blob_hash, p.body.headerStart, p.body.bodyStart);
+          const h = await readContentRange(this.blobs, this.stored, p.body.headerStart, p.body.bodyStart);
           headers.push(decodeWords(headerText(h)).toLowerCase());
         }
       }
