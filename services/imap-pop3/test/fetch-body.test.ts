@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import type { FetchAttribute } from "../src/imap/protocol/types.ts";
+import type { FetchAttribute, SearchKey } from "../src/imap/protocol/types.ts";
 import { fetchOp } from "../src/imap/server/op/fetch.ts";
+import { searchOp } from "../src/imap/server/op/search.ts";
 import { selectOp } from "../src/imap/server/op/select.ts";
 import { createHarness, seqSet, textMessage, type Harness, type Session } from "./imap-selected-harness.ts";
 
@@ -124,6 +125,15 @@ describe("FETCH items", () => {
       assert.deepEqual(a.raw.toString("latin1").replace(/^\* \d+ FETCH \(UID \d+/, "UID x"), b.raw.toString("latin1").replace(/^\* \d+ FETCH \(UID \d+/, "UID x"), JSON.stringify(attributes));
     }
     assert.equal(literal((await fetch(composed, [body([])])).raw).toString(), prefix + MIXED);
+    // SEARCH reads the header block and the text parts through the prefix too.
+    const uidsOf = async (key: SearchKey) => {
+      const r = await s2.run(searchOp, { name: "SEARCH", uid: true, key });
+      assert.equal(r.result.status, "OK", r.result.text);
+      return /^\* SEARCH([ \d]*)/m.exec(r.text)![1]!.trim().split(" ").filter(Boolean).map(Number);
+    };
+    assert.deepEqual(await uidsOf({ kind: "header", field: "X-POSTLINE-SPAM", value: "missing_date" }), [composed, oneBlob]);
+    assert.deepEqual(await uidsOf({ kind: "text", value: "spf=pass" }), [composed, oneBlob]);
+    assert.deepEqual(await uidsOf({ kind: "body", value: "inner html" }), [mixedUid, composed, oneBlob]);
   });
 
   test("nested parts, message/rfc822 HEADER and TEXT, MIME header, a missing part is NIL", async () => {

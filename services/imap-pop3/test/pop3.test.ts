@@ -82,9 +82,12 @@ async function account(messages: Buffer[]): Promise<{ id: number; address: strin
   return { id, address, inboxId };
 }
 
-async function deliver(accountId: number, mailboxId: number, message: Buffer): Promise<void> {
+/** With `prefix`: as delivery stores it, the prefix in the row before the message's blob. */
+async function deliver(accountId: number, mailboxId: number, message: Buffer, prefix?: Buffer): Promise<void> {
   const blob = await blobs.put(message);
-  await appendMessage(t.db, { accountId, mailboxId, blob, internalDate: new Date(), structure: parseMessageBuffer(message) });
+  const size = (prefix?.length ?? 0) + blob.size;
+  const structure = parseMessageBuffer(prefix ? Buffer.concat([prefix, message]) : message);
+  await appendMessage(t.db, { accountId, mailboxId, blob: { ...blob, size, prefix: prefix ?? null }, internalDate: new Date(), structure });
 }
 
 async function loggedIn(address: string, listeners = open): Promise<Pop3TestClient> {
@@ -202,6 +205,20 @@ describe("POP3 transaction", () => {
     assert.equal((await c.rawBody()).toString(), "Subject: dots\r\n\r\n..hidden\r\n");
     assert.match(await c.command("TOP 2"), /^-ERR/);
     assert.equal(await c.command("NOOP"), "+OK");
+    c.destroy();
+  });
+
+  test("a message stored behind a header prefix (as delivery stores it): sizes, RETR and TOP include the prefix", async () => {
+    const { id, address, inboxId } = await account([]);
+    const prefix = Buffer.from("Return-Path: <a@example.test>\r\nX-Postline-Spam: deliver, score=0.0, symbols=\r\n");
+    await deliver(id, inboxId, DOTTED, prefix);
+    const whole = Buffer.concat([prefix, DOTTED]);
+    const c = await loggedIn(address);
+    assert.equal(await c.command("STAT"), `+OK 1 ${whole.length}`);
+    assert.equal(await c.command("RETR 1"), `+OK ${whole.length} octets`);
+    assert.deepEqual(await c.body(), whole);
+    assert.equal(await c.command("TOP 1 1"), "+OK Top of message follows");
+    assert.equal((await c.rawBody()).toString(), `${prefix.toString()}Subject: dots\r\n\r\n..hidden\r\n`);
     c.destroy();
   });
 
