@@ -7,3 +7,4 @@ export { envelopeOf, imapAddresses } from "./envelope.ts";
 export { searchFieldsOf, addressText } from "./search-fields.ts";
 export { parseMailDate } from "./mail-date.ts";
 export { findPart, allParts } from "./find-part.ts";
+export { PrefixableParser, behindPrefix, type PrefixableStructure } from "./behind-prefix.ts";

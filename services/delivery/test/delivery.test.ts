@@ -5,7 +5,7 @@ import { buildAdminApi } from "@postline/admin-api";
 import { addAlias, addDomain, createAccount } from "@postline/directory";
 import { newMailId } from "@postline/events";
 import { removeMessages } from "@postline/mailstore";
-import { findPart, type MimePart } from "@postline/mime";
+import { PrefixableParser, findPart, type MimePart } from "@postline/mime";
 import { recordDeliveries } from "../src/deliveries.ts";
 import { eventually, startHarness, storedBytes, type Harness } from "./harness.ts";
 
@@ -152,6 +152,30 @@ describe("local delivery", () => {
     assert.deepEqual([m!.address, m!.mailbox, m!.flags], ["bob@example.test", "Junk", ["$Junk"]]);
     const stored = (await storedBytes(h.blobs, m!)).toString();
     assert.match(stored, /^Return-Path: <sender@remote\.example>\r\nX-Postline-Spam: junk, score=7\.25, symbols=SHOUTING_SUBJECT\(2\.25\),\r\n\tDMARC_FAIL_QUARANTINE\(5\.0\)\r\nAuthentication-Results: /);
+  });
+
+  test("with the structure the spam filter parsed (mail.classified `parsed`): the same stored message as when delivery parses it", async () => {
+    const raw = MESSAGE.replace("Quarterly figures", "Parsed upstream");
+    const read = await h.send(raw, { rcptTo: ["alice@example.test"] });
+    const parse = () => {
+      const parser = new PrefixableParser();
+      parser.write(Buffer.from(raw));
+      return parser.end()!;
+    };
+    const event = { ...read, id: newMailId(), parsed: parse() };
+    await h.publish(event);
+    const [a] = await delivered(read.id, 1);
+    const [b] = await delivered(event.id, 1);
+    assert.equal(b!.blob_hash, read.blob.key);
+    assert.deepEqual(b!.header_prefix, a!.header_prefix);
+    assert.deepEqual([b!.size, b!.bodystructure, b!.envelope], [a!.size, a!.bodystructure, a!.envelope]);
+    // Taken from the event, not from the blob: a subject only the event's structure has shows.
+    const marked = parse();
+    marked.structure.search.subject = "from the event";
+    const third = { ...read, id: newMailId(), parsed: marked };
+    await h.publish(third);
+    const [c] = await delivered(third.id, 1);
+    assert.equal(c!.subject, "from the event");
   });
 
   test("an alias of two accounts: a copy in each INBOX, one blob referenced twice", async () => {

@@ -9,6 +9,7 @@ import type { Logger } from "@postline/telemetry";
 import { buildClassifier } from "./build-classifier.ts";
 import { startLearner } from "./learner.ts";
 import { spamFilterMetrics, type SpamFilterMetrics } from "./metrics.ts";
+import { ReceivedStructure } from "./received-structure.ts";
 import { OutboundRate } from "./outbound-rate.ts";
 import type { VerdictObserver } from "./policies.ts";
 import { RecipientAccounts } from "./recipients.ts";
@@ -106,10 +107,11 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
         : [];
     // The local recipient accounts (a database failure throws: the bus retries the event).
     const accounts = recipients ? await recipients.resolve(event.envelope.rcptTo) : [];
+    const received = new ReceivedStructure(event.blob.size);
     let result;
     try {
       result = await classifier.classify({
-        open: () => blobs.get(event.blob.key),
+        open: async () => received.observe(await blobs.get(event.blob.key)),
         size: event.blob.size,
         source,
         client: { ip: event.client.ip, helo: event.client.helo, authUser: event.client.authUser },
@@ -138,6 +140,7 @@ export function classifyAndPublish({ classifier, bus, blobs, logger, metrics, ou
       ...event,
       source,
       verdict: { action: result.action, score: result.score, symbols: result.symbols, authResults: result.authResults, ...(own.length ? { accounts: own } : {}) },
+      parsed: received.result(),
     });
     metrics.classifySeconds.observe({ source }, seconds);
     metrics.verdicts.inc({ action: result.action, source });

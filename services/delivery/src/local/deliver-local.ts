@@ -1,4 +1,4 @@
-import type { BlobStore } from "@postline/blobstore";
+import { BlobNotFoundError, type BlobStore } from "@postline/blobstore";
 import type { Bus } from "@postline/bus";
 import { Topics } from "@postline/bus";
 import type { Db } from "@postline/db";
@@ -11,6 +11,7 @@ import {
   appendCall,
   appendResultOf,
   isUniqueViolation,
+  removeMessages,
   type AppendInput,
   type AppendResult,
   type AppendRow,
@@ -92,11 +93,12 @@ export async function deliverLocal(
       continue;
     }
     const r = appended;
-    // A collected blob referenced again (its content read just before, so put again since): if the
-    // collector's delete came after that put, the content is gone. Retrying finds it missing, as
-    // any delivery of a message whose received blob is lost does.
+    // A collected blob referenced again: its content may be gone (delivery did not read it, or the
+    // collector's delete came after the put that made the read succeed). Then the copy is taken
+    // back out and the recipients are recorded as for any lost received blob (handle-classified).
     if (r.blobCollected && !(await blobs.stat(stored.key))) {
-      throw new Error(`received message ${stored.key} was collected during delivery`);
+      await removeMessages(db, { accountId: account.id, mailboxId: mailbox.id, uids: [r.uid] });
+      throw new BlobNotFoundError(stored.key);
     }
     await publishEvent(bus, Topics.mailboxChanged, mailboxChanged, String(account.id), {
       v: 1,

@@ -1,6 +1,6 @@
 import type { BlobStore } from "@postline/blobstore";
 import type { MailClassified } from "@postline/events";
-import { StructureParser, type MessageStructure } from "@postline/mime";
+import { StructureParser, behindPrefix, type MessageStructure } from "@postline/mime";
 
 /**
  * The header fields delivery puts on top of the message as received. They depend only on the event
@@ -98,16 +98,28 @@ export interface StoredMessage {
   prefix: Buffer;
   /** The stored message's size: prefix and blob. */
   size: number;
-  /** Parsed from the stored bytes themselves (prefix and blob), so sizes and offsets are those IMAP serves. */
+  /** Those of the stored bytes (prefix and blob), so sizes and offsets are those IMAP serves. */
   structure: MessageStructure;
 }
 
 /**
  * The message as delivered: the delivery header followed by the received bytes. Only the header is
- * new (the caller stores it in the message row); the received blob is read once, streamed through
- * the MIME parser behind the header, and referenced as it is, so delivery writes no blob.
+ * new (the caller stores it in the message row); the received blob is referenced as it is, so
+ * delivery writes no blob. Its structure comes from the event when the spam filter parsed it
+ * (`parsed`, shifted behind the header: delivery reads nothing), else from reading the blob once,
+ * streamed through the MIME parser behind the header.
  */
 export async function storedMessage(blobs: BlobStore, event: MailClassified): Promise<StoredMessage> {
+  if (event.parsed && event.parsed.structure.size === event.blob.size) {
+    const parsed = { eol: event.parsed.eol, structure: event.parsed.structure as MessageStructure };
+    const prefix = deliveryHeader(event, parsed.eol);
+    const structure = behindPrefix(parsed, prefix.length);
+    if (structure) return { key: event.blob.key, prefix, size: prefix.length + event.blob.size, structure };
+  }
+  return readStoredMessage(blobs, event);
+}
+
+async function readStoredMessage(blobs: BlobStore, event: MailClassified): Promise<StoredMessage> {
   const original = await blobs.get(event.blob.key);
   try {
     const chunks = (original as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
