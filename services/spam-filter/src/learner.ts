@@ -39,7 +39,8 @@ export interface LearnerDeps {
  * (its row by mailbox id and uid: a row already gone, e.g. moved on or expunged, is skipped) without
  * the header fields delivery put on top (Return-Path, X-Postline-Spam, Authentication-Results), so it is
  * learned as it was classified: since migration 0012 those fields are the row's header_prefix and the
- * blob is the message as received; a row without a prefix has them in its blob (withoutDeliveryHeader). Its key is `sha256:` of those bytes (messageKeyOf): the same for every
+ * blob is the message as received; a row without a prefix has them in its blob (withoutDeliveryHeader).
+ * Its key is `sha256:` of those bytes (messageKeyOf): the same for every
  * copy of it in every account and mailbox whatever verdict header its copy carries, and for the same
  * file given to `postline spam train`. (The mail id is not a usable key: a COPY does not carry it.) The
  * store learns a key at most once per class and model, so a redelivered event changes nothing.

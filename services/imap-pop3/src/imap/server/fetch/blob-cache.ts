@@ -1,11 +1,10 @@
 /**
  * Whole small messages in memory, shared by the sessions of this process. An entry is named by the
  * message's content (its blob key, the sha256 of the blob, and its header prefix), so it can never
- * go stale; the cache is bounded in octets and forgets the
- * least recently used messages first. A FETCH of a cached message's body (or any range of it)
- * writes from memory instead of asking the blob store (one S3 request per body otherwise), and a
- * client that reads its messages twice (headers, then bodies; or several devices) reads the store
- * once.
+ * go stale; the cache is bounded in octets and forgets the least recently used messages first. A
+ * FETCH of a cached message's body (or any range of it) writes from memory instead of asking the
+ * blob store (one S3 request per body otherwise), and a client that reads its messages twice
+ * (headers, then bodies; or several devices) reads the store once.
  */
 import type { BlobStore } from "@postline/blobstore";
 import { readContentRange, type MessageContent } from "@postline/mailstore";
