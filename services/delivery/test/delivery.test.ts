@@ -362,7 +362,8 @@ describe("what cannot be delivered", () => {
   });
 });
 
-describe("blob collection in the service", () => {
+// Bounded, so that a stuck step names its suite instead of ending the whole file at the runner's limit.
+describe("blob collection in the service", { timeout: 120_000 }, () => {
   test("the received blob is what the copy references: kept while it is in a mailbox, collected after the grace period once expunged", async () => {
     const h2 = await startHarness({ POSTLINE_BLOB_GC_INTERVAL_SECONDS: "1", POSTLINE_BLOB_GC_GRACE_SECONDS: "0" });
     try {
@@ -397,7 +398,7 @@ describe("blob collection in the service", () => {
   });
 });
 
-describe("quarantine", () => {
+describe("quarantine", { timeout: 120_000 }, () => {
   test("quarantine verdict: kept out of the mailboxes, listed, released, then delivered once", async () => {
     const event = await h.send(MESSAGE.replace("Quarterly figures", "Invoice overdue"), {
       rcptTo: ["alice@example.test"],
