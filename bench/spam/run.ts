@@ -14,7 +14,7 @@ import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, w
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { BayesStore, bayesRule, bayesTokens, createClassifier, defaultRules, messageKeyOf, parseContent } from "@postline/antispam";
+import { BayesStore, bayesRule, bayesTokens, createClassifier, defaultRules, messageKeyOf, parseContent, trainingOrder } from "@postline/antispam";
 import type { Db } from "@postline/db";
 import { createPgliteDatabase, createTestDatabase, freePort, waitForListener } from "@postline/testkit";
 import { classifyBytes, silentResolver, testSet, trainSet, type CorpusMessage, type Label } from "./corpus.ts";
@@ -68,7 +68,7 @@ async function ours(train: CorpusMessage[], test: CorpusMessage[]): Promise<Metr
   try {
     const store = new BayesStore(db);
     const trainStarted = performance.now();
-    await mapLimit(train, 4, async (m) => {
+    await mapLimit(trainingOrder(train), 4, async (m) => {
       const content = await parseContent(m.bytes, 4 * 1024 * 1024);
       await store.learn(null, messageKeyOf(m.bytes), m.label === "spam" ? "spam" : "ham", bayesTokens(content));
     });

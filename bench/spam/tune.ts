@@ -11,8 +11,12 @@ import {
 } from "@postline/antispam";
 import {
   combine,
+  logisticCurveAt,
+  logisticProbability,
+  logisticStep,
   scoreCurveAt,
   scoreFor,
+  tokenHash,
   defaultCombineOptions,
   defaultScoreCurve,
   defaultTokenizeOptions,
@@ -21,6 +25,7 @@ import {
   type TokenizeOptions,
   type ScoreCurve,
   type TokenCounts,
+  type TokenWeight,
 } from "../../libs/antispam/src/bayes/index.ts";
 import type { ContentView } from "../../libs/antispam/src/message.ts";
 import { classifyBytes, silentResolver, trainSet, type Label } from "./corpus.ts";
@@ -228,11 +233,72 @@ if (stage === "tokens") {
     for (const minDev of [0.1, 0.2])
       for (const maxTokens of [150, 300, 1000])
         for (const junkAt of [0.9, 0.95, 0.99]) print(tokenizer, { s: 1, x: 0.55, minDev, maxTokens }, junkAt);
-} else {
+} else if (stage === "curve") {
   // Stage 2: around the best of stage 1, larger s and token counts, and where on the probability scale Bayes alone reaches junk
   for (const s of [1, 3])
     for (const x of [0.55, 0.6])
       for (const minDev of [0.1, 0.2])
         for (const maxTokens of [300, 1000])
           for (const junkAt of [0.8, 0.9, 0.95, 0.99]) print("bigrams", { s, x, minDev, maxTokens }, junkAt);
+}
+
+// Stage 10 (`logistic`): the logistic regression over the same tokens (libs/antispam logistic.ts),
+// learned online as the product does (one AdaGrad step per message, TRAIN folds in a seeded
+// shuffled order, `epochs` passes), alone and beside the chi-square at a fraction of its score.
+//   tune.ts 5 logistic [epochs=1] [rates=0.3,0.5,0.7,1] [junk points] [chi-square weights=0,0.1,0.25]
+if (stage === "logistic") {
+  const epochs = Number(process.argv[4] ?? 1);
+  const rates = (process.argv[5] ?? "0.3,0.5,0.7,1").split(",").map(Number);
+  const points = (process.argv[6] ?? "0.7,0.8,0.85,0.9,0.95").split(",").map(Number);
+  const chiWeights = (process.argv[7] ?? "0,0.1,0.25").split(",").map(Number);
+  const hashes = items.map((it) => [...new Set(tokensOf(it, "default").map(tokenHash))]);
+  const logisticCv = (rate: number): number[] => {
+    const out = new Array<number>(items.length);
+    for (let fold = 0; fold < k; fold++) {
+      const weights = new Map<string, TokenWeight>();
+      let bias = 0;
+      const order = items.map((_, i) => i).filter((i) => items[i]!.fold !== fold);
+      let seed = 12345 + fold;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      for (let e = 0; e < epochs; e++) {
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(rnd() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        for (const i of order) bias = logisticStep(bias, weights, hashes[i]!, items[i]!.label === "spam", { rate });
+      }
+      items.forEach((it, i) => {
+        if (it.fold === fold) out[i] = logisticProbability(bias, hashes[i]!.map((h) => weights.get(h)?.w ?? 0));
+      });
+    }
+    return out;
+  };
+  const list = foldsOf("default");
+  const chiSquare = items.map((it) => {
+    const { counts, ns, nh } = list[it.fold]!;
+    return combine(tokensOf(it, "default").map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions).probability;
+  });
+  console.log(`\n| model | ${points.map((p) => `junk at ${p}: recall / FP easy / FP hard`).join(" | ")} | best within targets |\n|${" --- |".repeat(points.length + 2)}`);
+  const row = (name: string, probs: number[], chiWeight: number) => {
+    let best: { junkAt: number; recall: number } | null = null;
+    const cells = points.map((junkAt) => {
+      const curve = logisticCurveAt(junkAt);
+      let tp = 0, spam = 0, fpEasy = 0, easy = 0, fpHard = 0, hard = 0;
+      items.forEach((it, i) => {
+        const junk = it.other + chiWeight * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5;
+        if (it.label === "spam") { spam++; if (junk) tp++; }
+        else if (it.label === "easy") { easy++; if (junk) fpEasy++; }
+        else { hard++; if (junk) fpHard++; }
+      });
+      const r = { recall: tp / spam, fpEasy: fpEasy / easy, fpHard: fpHard / hard };
+      if (r.fpEasy <= 0.001 && r.fpHard <= 0.05 && (!best || r.recall > best.recall)) best = { junkAt, recall: r.recall };
+      return `${pct(r.recall)} / ${pct(r.fpEasy)} / ${pct(r.fpHard)}`;
+    });
+    const b = best as { junkAt: number; recall: number } | null;
+    console.log(`| ${name} | ${cells.join(" | ")} | ${b ? `${pct(b.recall)} @ ${b.junkAt}` : "-"} |`);
+  };
+  for (const rate of rates) {
+    const probs = logisticCv(rate);
+    for (const w of chiWeights) row(`logistic rate ${rate}${w ? ` + chi-square × ${w}` : ""}`, probs, w);
+  }
 }

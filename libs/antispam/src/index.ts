@@ -26,6 +26,7 @@ export {
   messageKeyOf,
   bayesRule,
   accountBayesPolicy,
+  trainingOrder,
   type BayesOptions,
   type BayesStoreOptions,
   type LearnItem,

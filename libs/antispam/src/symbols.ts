@@ -58,8 +58,10 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   REPLY_UNVERIFIED: { score: -0.5, description: "Sender claims an address the recipient account wrote to, without authentication" },
   // --- end reputation, lists, reply tracking ---
   // --- Bayes (libs/antispam/src/bayes): the score of each hit is computed from the probability ---
-  BAYES_SPAM: { score: 0, description: "The global Bayes model finds the message spammy (score from the probability in the detail; ≥ 0.999 alone reaches junk)" },
-  BAYES_HAM: { score: 0, description: "The global Bayes model finds the message legitimate (negative score from the probability)" },
+  LOGREG_SPAM: { score: 0, description: "The global model's logistic regression finds the message spammy (score from the probability in the detail; ≥ 0.95 alone reaches junk)" },
+  LOGREG_HAM: { score: 0, description: "The global model's logistic regression finds the message legitimate (negative score from the probability)" },
+  BAYES_SPAM: { score: 0, description: "The global Bayes model's chi-square finds the message spammy (a tenth of its curve's score, from the probability in the detail)" },
+  BAYES_HAM: { score: 0, description: "The global Bayes model's chi-square finds the message legitimate (a tenth of its curve's negative score)" },
   BAYES_USER_SPAM: { score: 0, description: "The account's own Bayes model (what its user taught, over the global one) finds the message more spammy than the global model" },
   BAYES_USER_HAM: { score: 0, description: "The account's own Bayes model finds the message less spammy than the global model" },
   // --- end Bayes ---

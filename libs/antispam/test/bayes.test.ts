@@ -15,7 +15,20 @@ import {
 } from "@postline/antispam";
 import type { Db } from "@postline/db";
 import { createPgliteDatabase, createTestDatabase, testInfra, type TestDatabase } from "@postline/testkit";
-import { chi2Q, combine, defaultCombineOptions, scoreFor, defaultScoreCurve, stripHtml } from "../src/bayes/index.ts";
+import {
+  chi2Q,
+  combine,
+  defaultCombineOptions,
+  defaultLogisticCurve,
+  defaultLogisticOptions,
+  defaultScoreCurve,
+  logisticProbability,
+  logisticStep,
+  scoreFor,
+  stripHtml,
+  trainingOrder,
+  type TokenWeight,
+} from "../src/bayes/index.ts";
 import { corpus, createAccount } from "./bayes-corpus.ts";
 
 const MAX = 4 * 1024 * 1024;
@@ -92,15 +105,51 @@ describe("Bayes tokenizer", () => {
     assert.ok(scoreFor(0.99, defaultScoreCurve) < 5 && scoreFor(0.99, defaultScoreCurve) > 3, "0.99 alone is spammy, not junk");
     assert.ok(scoreFor(0.001, defaultScoreCurve) < -1);
   });
+
+  it("logistic regression: online steps separate the classes; a token both classes share stays near 0", () => {
+    const weights = new Map<string, TokenWeight>();
+    let bias = 0;
+    const spam = (i: number) => ["viagra", "cheap", `n${i % 7}`, "common"];
+    const ham = (i: number) => ["meeting", "agenda", `n${i % 5}`, "common"];
+    const set = Array.from({ length: 40 }, (_, i) => [{ spam: true, hashes: spam(i) }, { spam: false, hashes: ham(i) }]).flat();
+    for (const m of trainingOrder(set)) bias = logisticStep(bias, weights, m.hashes, m.spam, defaultLogisticOptions);
+    const p = (hashes: string[]) => logisticProbability(bias, hashes.map((h) => weights.get(h)?.w ?? 0));
+    assert.ok(p(spam(100)) > 0.95, `spam ${p(spam(100))}`);
+    assert.ok(p(ham(100)) < 0.05, `ham ${p(ham(100))}`);
+    assert.ok(Math.abs(weights.get("common")!.w) < Math.abs(weights.get("viagra")!.w) / 3, "shared token");
+    assert.equal(p(["never-seen"]), logisticProbability(bias, [0]), "unknown tokens weigh nothing");
+    assert.ok(scoreFor(0.96, defaultLogisticCurve) >= 5 && scoreFor(0.5, defaultLogisticCurve) > 0 && scoreFor(0.3, defaultLogisticCurve) < 0);
+  });
+
+  it("trainingOrder: a seeded shuffle, the same every time, interleaving the classes", () => {
+    const items = [...Array.from({ length: 50 }, (_, i) => `s${i}`), ...Array.from({ length: 50 }, (_, i) => `h${i}`)];
+    const once = trainingOrder(items);
+    assert.deepEqual(once, trainingOrder(items));
+    assert.deepEqual([...once].sort(), [...items].sort());
+    assert.ok(once.slice(0, 50).filter((x) => x.startsWith("h")).length > 10, "ham in the first half");
+    assert.deepEqual(items[0], "s0", "the input is not reordered");
+  });
 });
 
 async function messageLearning(db: Db): Promise<void> {
   const store = new BayesStore(db);
   const tokens = ["b:one", "b:two", "s:three"];
+  const lr = async (accountId: number | null) =>
+    (
+      await db.query<{ w: number; bias: number }>(
+        `SELECT coalesce(sum(t.lr_weight), 0)::float8 AS w, m.lr_bias AS bias FROM bayes_models m LEFT JOIN bayes_tokens t ON t.model_id = m.id
+         WHERE m.account_id IS NOT DISTINCT FROM $1 GROUP BY m.id`,
+        [accountId],
+      )
+    ).rows[0]!;
   assert.equal(await store.learn(null, "k1", "spam", tokens), "learned");
+  const spamStep = await lr(null);
+  assert.ok(spamStep.w > 0 && spamStep.bias > 0, `a spam step raises the weights: ${JSON.stringify(spamStep)}`);
   assert.equal(await store.learn(null, "k1", "spam", tokens), "already");
+  assert.deepEqual(await lr(null), spamStep, "already learned: no second step");
   assert.deepEqual(await store.stats(null), { spam: 1, ham: 0, tokens: 3 });
   assert.equal(await store.learn(null, "k1", "ham", tokens), "relearned");
+  assert.ok((await lr(null)).w < spamStep.w, "a correction steps towards its new class");
   assert.deepEqual(await store.stats(null), { spam: 0, ham: 1, tokens: 3 });
   assert.equal(await store.forget(null, "k1"), "ham");
   assert.equal(await store.forget(null, "k1"), null);
@@ -117,6 +166,7 @@ async function messageLearning(db: Db): Promise<void> {
   const account = await createAccount(db, `learner${Date.now()}@bayes.test`);
   assert.equal(await store.learn(account, "k3", "ham", tokens), "learned");
   assert.deepEqual(await store.stats(account), { spam: 0, ham: 1, tokens: 3 });
+  assert.deepEqual(await lr(account), { w: 0, bias: 0 }, "accounts' models are counts only");
   assert.deepEqual(await store.stats(null), { spam: 0, ham: 0, tokens: 0 }, "the global model is untouched");
   await db.query("DELETE FROM accounts WHERE id = $1", [account]);
   const left = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM bayes_models WHERE account_id IS NOT NULL");
@@ -144,7 +194,7 @@ async function accountModels(db: Db): Promise<void> {
   const learner = new BayesStore(db);
   const reader = new BayesStore(db, { globalCacheSeconds: 0 });
   const train = [...corpus("spam-1", 250).map((b) => ["spam", b] as const), ...corpus("easy-ham-1", 250).map((b) => ["ham", b] as const)];
-  for (const [cls, bytes] of train) await learner.learn(null, messageKeyOf(bytes), cls, bayesTokens(await parse(bytes)));
+  for (const [cls, bytes] of trainingOrder(train)) await learner.learn(null, messageKeyOf(bytes), cls, bayesTokens(await parse(bytes)));
   assert.deepEqual({ ...(await learner.stats(null)), tokens: 0 }, { spam: 250, ham: 250, tokens: 0 });
 
   const classifier = createClassifier({

@@ -19,8 +19,8 @@ export interface AutolearnOptions {
   writeBehindMetrics?: WriteBehindMetrics;
 }
 
-/** Every symbol of the Bayes classifier: never part of the autolearn decision (as in SpamAssassin). */
-export const isBayesSymbol = (name: string): boolean => name.startsWith("BAYES_");
+/** Every symbol of the statistical models (chi-square and logistic): never part of the autolearn decision (as in SpamAssassin). */
+export const isBayesSymbol = (name: string): boolean => name.startsWith("BAYES_") || name.startsWith("LOGREG_");
 
 /** The class autolearn gives a verdict, or null (unsure, or decided by Bayes itself). */
 export function autolearnClass(result: Pick<ClassifyResult, "symbols">, options: Pick<AutolearnOptions, "spamScore" | "hamScore">): SpamClass | null {

@@ -1,10 +1,21 @@
 import type { ContentView } from "../message.ts";
 import type { AccountPolicy } from "../policy.ts";
 import type { Rule, RuleHit } from "../rules/rule.ts";
-import { combine, defaultCombineOptions, defaultScoreCurve, scoreFor, type CombineOptions, type ScoreCurve, type TokenCounts } from "./math.ts";
-import type { BayesStore, ModelSnapshot } from "./store.ts";
+import { defaultLogisticCurve, logisticProbability } from "./logistic.ts";
+import { combine, defaultCombineOptions, defaultScoreCurve, scoreFor, type CombineOptions, type ScoreCurve } from "./math.ts";
+import type { BayesStore, ModelSnapshot, TokenStats } from "./store.ts";
 
-export { BayesStore, type BayesStoreOptions, type LearnItem, type LearnOutcome, type SpamClass, type ModelSnapshot } from "./store.ts";
+export { BayesStore, type BayesStoreOptions, type LearnItem, type LearnOutcome, type SpamClass, type ModelSnapshot, type TokenStats } from "./store.ts";
+export {
+  defaultLogisticCurve,
+  defaultLogisticOptions,
+  logisticCurveAt,
+  logisticProbability,
+  logisticStep,
+  trainingOrder,
+  type LogisticOptions,
+  type TokenWeight,
+} from "./logistic.ts";
 export { bayesTokens, messageKeyOf, tokenize, defaultTokenizeOptions, type TokenizeOptions } from "./tokenize.ts";
 export { stripHtml } from "./html.ts";
 export { combine, chi2Q, robinson, scoreFor, scoreCurveAt, tokenHash, defaultCombineOptions, defaultScoreCurve, type CombineOptions, type ScoreCurve, type TokenCounts } from "./math.ts";
@@ -23,6 +34,14 @@ export interface BayesOptions {
   combine?: Partial<CombineOptions>;
   /** Probability → score (default: defaultScoreCurve; ≥ 0.999 alone reaches the junk threshold 5). */
   curve?: ScoreCurve;
+  /**
+   * The global chi-square verdict (BAYES_SPAM/HAM) counts this fraction of its curve's score
+   * (default 0.1): the global model's logistic regression (LOGREG_SPAM/HAM) is the main statistical
+   * symbol, as chosen by cross-validation. Account models (BAYES_USER_*) always count in full.
+   */
+  globalWeight?: number;
+  /** The logistic regression's probability → score (default: defaultLogisticCurve, junk from 0.95). */
+  logisticCurve?: ScoreCurve;
 }
 
 interface Resolved {
@@ -32,6 +51,8 @@ interface Resolved {
   accountMinLearned: number;
   combine: CombineOptions;
   curve: ScoreCurve;
+  globalWeight: number;
+  logisticCurve: ScoreCurve;
 }
 
 function resolve(options: BayesOptions = {}): Resolved {
@@ -42,12 +63,14 @@ function resolve(options: BayesOptions = {}): Resolved {
     accountMinLearned: options.accountMinLearned ?? 1,
     combine: { ...defaultCombineOptions, ...options.combine },
     curve: options.curve ?? defaultScoreCurve,
+    globalWeight: options.globalWeight ?? 0.1,
+    logisticCurve: options.logisticCurve ?? defaultLogisticCurve,
   };
 }
 
 interface GlobalEvaluation {
   model: ModelSnapshot;
-  counts: TokenCounts[];
+  counts: TokenStats[];
   hashes: string[];
 }
 
@@ -62,7 +85,7 @@ function globalEvaluation(store: BayesStore, content: ContentView): Promise<Glob
     evaluation = (async () => {
       const hashes = store.hashesOf(content);
       const model = await store.globalModel();
-      const counts = model.nspam + model.nham > 0 ? await store.counts(model, hashes) : hashes.map(() => ({ nspam: 0, nham: 0 }));
+      const counts = model.nspam + model.nham > 0 ? await store.counts(model, hashes) : hashes.map(() => ({ nspam: 0, nham: 0, weight: 0 }));
       return { model, counts, hashes };
     })();
     byContent.set(content, evaluation);
@@ -71,10 +94,24 @@ function globalEvaluation(store: BayesStore, content: ContentView): Promise<Glob
   return evaluation;
 }
 
-function globalScore(g: GlobalEvaluation, o: Resolved): { probability: number; score: number } | null {
-  if (g.model.nspam < o.minSpam || g.model.nham < o.minHam) return null;
+const trained = (g: GlobalEvaluation, o: Resolved) => g.model.nspam >= o.minSpam && g.model.nham >= o.minHam;
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+interface Verdict {
+  probability: number;
+  score: number;
+}
+
+/** The global model's two verdicts as bayesRule scores them (null below the minimum training). */
+function globalVerdicts(g: GlobalEvaluation, o: Resolved): { logistic: Verdict; chiSquare: Verdict } | null {
+  if (!trained(g, o)) return null;
+  const p = logisticProbability(g.model.bias, g.counts.map((c) => c.weight));
   const { probability } = combine(g.counts, g.model.nspam, g.model.nham, o.combine);
-  return { probability, score: scoreFor(probability, o.curve) };
+  return {
+    logistic: { probability: p, score: scoreFor(p, o.logisticCurve) },
+    chiSquare: { probability, score: round2(scoreFor(probability, o.curve) * o.globalWeight) },
+  };
 }
 
 function hit(spamName: string, hamName: string, probability: number, score: number): RuleHit[] {
@@ -82,24 +119,30 @@ function hit(spamName: string, hamName: string, probability: number, score: numb
   return [{ name: score > 0 ? spamName : hamName, score, detail: `p=${probability.toFixed(4)}` }];
 }
 
-/** The global model's verdict: BAYES_SPAM (score > 0) or BAYES_HAM (< 0), detail = the probability. */
+/**
+ * The global model's verdicts, detail = the probability: the logistic regression's LOGREG_SPAM
+ * (score > 0) or LOGREG_HAM (< 0), and the chi-square's BAYES_SPAM or BAYES_HAM at globalWeight.
+ */
 export function bayesRule(store: BayesStore, options?: BayesOptions): Rule {
   const o = resolve(options);
   return {
     name: "bayes",
     async check(ctx) {
-      const result = globalScore(await globalEvaluation(store, ctx.content), o);
-      return result ? hit("BAYES_SPAM", "BAYES_HAM", result.probability, result.score) : [];
+      const verdicts = globalVerdicts(await globalEvaluation(store, ctx.content), o);
+      if (!verdicts) return [];
+      const { logistic, chiSquare } = verdicts;
+      return [...hit("LOGREG_SPAM", "LOGREG_HAM", logistic.probability, logistic.score), ...hit("BAYES_SPAM", "BAYES_HAM", chiSquare.probability, chiSquare.score)];
     },
   };
 }
 
 /**
  * The account's model: its counts (× accountWeight) added to the global model's, so that what the
- * user taught decides the tokens it knows and the global corpus the rest. The hit is the difference
- * between the score of that combined model and the global rule's, so the account's verdict counts
- * the combined model instead of the global one (never both): BAYES_USER_SPAM when it is more
- * spammy, BAYES_USER_HAM when less.
+ * user taught decides the tokens it knows and the global corpus the rest. For an account with a
+ * model, that combined chi-square (on its full curve) is the statistical verdict *instead of* the
+ * global model's two (LOGREG_* + BAYES_*): the hit is the difference, BAYES_USER_SPAM when the
+ * account's verdict is more spammy, BAYES_USER_HAM when less. Counts, unlike the logistic
+ * regression's weights, can be taken back exactly, which a user's correction needs.
  */
 export function accountBayesPolicy(store: BayesStore, options?: BayesOptions): AccountPolicy {
   const o = resolve(options);
@@ -115,8 +158,9 @@ export function accountBayesPolicy(store: BayesStore, options?: BayesOptions): A
       if (nspam < o.minSpam || nham < o.minHam) return [];
       const counts = g.counts.map((c, i) => ({ nspam: c.nspam + w * account.counts[i]!.nspam, nham: c.nham + w * account.counts[i]!.nham }));
       const { probability } = combine(counts, nspam, nham, o.combine);
-      const base = globalScore(g, o)?.score ?? 0;
-      const delta = Math.round((scoreFor(probability, o.curve) - base) * 100) / 100;
+      const global = globalVerdicts(g, o);
+      const base = global ? global.logistic.score + global.chiSquare.score : 0;
+      const delta = round2(scoreFor(probability, o.curve) - base);
       return hit("BAYES_USER_SPAM", "BAYES_USER_HAM", probability, delta);
     },
   };

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from "@postline/db";
 import type { ContentView } from "../message.ts";
+import { defaultLogisticOptions, logisticStep, type LogisticOptions, type TokenWeight } from "./logistic.ts";
 import { tokenHash, type TokenCounts } from "./math.ts";
 import { bayesTokens } from "./tokenize.ts";
 
@@ -10,6 +11,13 @@ export interface BayesStoreOptions {
   cacheEntries?: number;
   /** The global model's counts and tokens may be this stale (POSTLINE_SPAM_BAYES_CACHE_SECONDS), default 30 s. */
   globalCacheSeconds?: number;
+  /** The global model's logistic regression (logistic.ts), stepped by every learn into it. */
+  logistic?: LogisticOptions;
+}
+
+/** A token's counts, and its logistic weight in the global model (0 elsewhere). */
+export interface TokenStats extends TokenCounts {
+  weight: number;
 }
 
 export type LearnOutcome = "learned" | "relearned" | "already";
@@ -28,6 +36,8 @@ export interface ModelSnapshot {
   nspam: number;
   nham: number;
   version: number;
+  /** The logistic regression's bias (the global model's; 0 for an account's). */
+  bias: number;
 }
 
 interface GlobalCache {
@@ -54,7 +64,7 @@ class Lru<V> {
   }
 }
 
-const ZERO: TokenCounts = { nspam: 0, nham: 0 };
+const ZERO: TokenStats = { nspam: 0, nham: 0, weight: 0 };
 
 /**
  * The Bayes models in the database (migration 0008): the global one (accountId null) and one per
@@ -65,7 +75,8 @@ const ZERO: TokenCounts = { nspam: 0, nham: 0 };
  * global model's version is re-read at most every globalCacheSeconds.
  */
 export class BayesStore {
-  private readonly cache: Lru<TokenCounts>;
+  private readonly cache: Lru<TokenStats>;
+  private readonly logistic: LogisticOptions;
   private readonly globalTtlMs: number;
   private global: GlobalCache | null = null;
   private globalLoading: Promise<ModelSnapshot> | null = null;
@@ -77,6 +88,7 @@ export class BayesStore {
   ) {
     this.cache = new Lru(options.cacheEntries ?? 200_000);
     this.globalTtlMs = (options.globalCacheSeconds ?? 30) * 1000;
+    this.logistic = options.logistic ?? defaultLogisticOptions;
   }
 
   async learn(accountId: number | null, messageKey: string, cls: SpamClass, tokens: string[]): Promise<LearnOutcome> {
@@ -91,6 +103,9 @@ export class BayesStore {
    * a key given twice is learned once, as its last class. Learns into the global model show here
    * when the global snapshot is next re-read (globalCacheSeconds), as other processes' learns do:
    * autolearn's steady stream then leaves the cached token counts in use.
+   * Into the global model, each learned message is also one step of the logistic regression, in
+   * item order, from the weights as stored (a correction is a step towards its new class; the
+   * regression cannot take back the old step exactly, the counts can).
    */
   async learnMany(accountId: number | null, items: LearnItem[]): Promise<LearnOutcome[]> {
     if (items.length === 0) return [];
@@ -123,12 +138,31 @@ export class BayesStore {
       }
       if (learned.length === 0) return out;
       const tokens = [...counts.keys()].sort();
-      await tx.query(
-        `INSERT INTO bayes_tokens (model_id, token, nspam, nham)
-         SELECT $1, t, s, h FROM unnest($2::bigint[], $3::int[], $4::int[]) AS x(t, s, h)
-         ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham`,
-        [model, tokens, tokens.map((t) => counts.get(t)![0]), tokens.map((t) => counts.get(t)![1])],
-      );
+      if (accountId === null) {
+        const { weights, bias } = await this.stepLogistic(tx, model, tokens, learned);
+        await tx.query(
+          `INSERT INTO bayes_tokens (model_id, token, nspam, nham, lr_weight, lr_g2)
+           SELECT $1, t, s, h, w, g FROM unnest($2::bigint[], $3::int[], $4::int[], $5::float8[], $6::float8[]) AS x(t, s, h, w, g)
+           ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham,
+             lr_weight = EXCLUDED.lr_weight, lr_g2 = EXCLUDED.lr_g2`,
+          [
+            model,
+            tokens,
+            tokens.map((t) => counts.get(t)![0]),
+            tokens.map((t) => counts.get(t)![1]),
+            tokens.map((t) => weights.get(t)!.w),
+            tokens.map((t) => weights.get(t)!.g2),
+          ],
+        );
+        await tx.query("UPDATE bayes_models SET lr_bias = $2 WHERE id = $1", [model, bias]);
+      } else {
+        await tx.query(
+          `INSERT INTO bayes_tokens (model_id, token, nspam, nham)
+           SELECT $1, t, s, h FROM unnest($2::bigint[], $3::int[], $4::int[]) AS x(t, s, h)
+           ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham`,
+          [model, tokens, tokens.map((t) => counts.get(t)![0]), tokens.map((t) => counts.get(t)![1])],
+        );
+      }
       await tx.query(
         `INSERT INTO bayes_learned (model_id, message_key, class, tokens)
          SELECT $1, k, c, t::bigint[] FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, c, t)`,
@@ -139,6 +173,24 @@ export class BayesStore {
       return out;
     });
     return outcomes;
+  }
+
+  /** The logistic steps of the learned messages, in order, from the stored weights of their tokens (the model row is locked). */
+  private async stepLogistic(
+    tx: Queryable,
+    model: number,
+    tokens: string[],
+    learned: Array<{ cls: SpamClass; hashes: string[] }>,
+  ): Promise<{ weights: Map<string, TokenWeight>; bias: number }> {
+    const stored = await tx.query<{ token: string; lr_weight: number; lr_g2: number }>(
+      "SELECT token::text AS token, lr_weight, lr_g2 FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])",
+      [model, tokens],
+    );
+    const weights = new Map<string, TokenWeight>(stored.rows.map((r) => [r.token, { w: r.lr_weight, g2: r.lr_g2 }]));
+    const row = await tx.query<{ lr_bias: number }>("SELECT lr_bias FROM bayes_models WHERE id = $1", [model]);
+    let bias = row.rows[0]?.lr_bias ?? 0;
+    for (const l of learned) bias = logisticStep(bias, weights, l.hashes, l.cls === "spam", this.logistic);
+    return { weights, bias };
   }
 
   async forget(accountId: number | null, messageKey: string): Promise<SpamClass | null> {
@@ -183,8 +235,8 @@ export class BayesStore {
     if (this.global && this.global.expires > Date.now()) return this.global.snapshot;
     this.globalLoading ??= (async () => {
       try {
-        const r = await this.db.query<ModelSnapshot>("SELECT id, nspam, nham, version FROM bayes_models WHERE account_id IS NULL");
-        const snapshot = r.rows[0] ?? { id: 0, nspam: 0, nham: 0, version: 0 };
+        const r = await this.db.query<ModelSnapshot>("SELECT id, nspam, nham, version, lr_bias AS bias FROM bayes_models WHERE account_id IS NULL");
+        const snapshot = r.rows[0] ?? { id: 0, nspam: 0, nham: 0, version: 0, bias: 0 };
         this.global = { snapshot, expires: Date.now() + this.globalTtlMs };
         return snapshot;
       } finally {
@@ -198,9 +250,9 @@ export class BayesStore {
    * An account's model and its counts for the hashes in one query (the version is read each time,
    * so a learn by any process is seen by the next classification); null when it has none.
    */
-  async accountCounts(accountId: number, hashes: string[]): Promise<{ model: ModelSnapshot; counts: TokenCounts[] } | null> {
-    const r = await this.db.query<{ id: number; nspam: number; nham: number; version: number }>(
-      "SELECT id, nspam, nham, version FROM bayes_models WHERE account_id = $1",
+  async accountCounts(accountId: number, hashes: string[]): Promise<{ model: ModelSnapshot; counts: TokenStats[] } | null> {
+    const r = await this.db.query<ModelSnapshot>(
+      "SELECT id, nspam, nham, version, 0::float8 AS bias FROM bayes_models WHERE account_id = $1",
       [accountId],
     );
     const model = r.rows[0];
@@ -208,21 +260,21 @@ export class BayesStore {
     return { model, counts: await this.counts(model, hashes) };
   }
 
-  /** Counts of the hashes in a model at its version: cached ones, the rest in one query. */
-  async counts(model: ModelSnapshot, hashes: string[]): Promise<TokenCounts[]> {
+  /** Counts (and logistic weights) of the hashes in a model at its version: cached ones, the rest in one query. */
+  async counts(model: ModelSnapshot, hashes: string[]): Promise<TokenStats[]> {
     const prefix = `${model.id}:${model.version}:`;
-    const out: Array<TokenCounts | undefined> = hashes.map((h) => this.cache.get(prefix + h));
+    const out: Array<TokenStats | undefined> = hashes.map((h) => this.cache.get(prefix + h));
     const missing = hashes.filter((_, i) => out[i] === undefined);
     if (missing.length > 0) {
-      const r = await this.db.query<{ token: string; nspam: number; nham: number }>(
-        "SELECT token::text AS token, nspam, nham FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])",
+      const r = await this.db.query<{ token: string; nspam: number; nham: number; lr_weight: number }>(
+        "SELECT token::text AS token, nspam, nham, lr_weight FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])",
         [model.id, missing],
       );
-      const found = new Map(r.rows.map((row) => [row.token, { nspam: row.nspam, nham: row.nham }]));
+      const found = new Map(r.rows.map((row) => [row.token, { nspam: row.nspam, nham: row.nham, weight: row.lr_weight }]));
       for (const h of missing) this.cache.set(prefix + h, found.get(h) ?? ZERO);
       for (let i = 0; i < hashes.length; i++) out[i] ??= found.get(hashes[i]!) ?? ZERO;
     }
-    return out as TokenCounts[];
+    return out as TokenStats[];
   }
 }
 

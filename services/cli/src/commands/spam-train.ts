@@ -13,7 +13,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /**
  * `postline spam train --spam PATH --ham PATH [--account ADDRESS]`: trains the global Bayes model
- * (or an account's) from messages on disk. Each message is keyed by the SHA-256 of its bytes, so
+ * (or an account's) from messages on disk, spam and ham interleaved (trainingOrder: the global
+ * model's logistic regression learns online). Each message is keyed by the SHA-256 of its bytes, so
  * training the same files again counts nothing twice, and a file moved from --ham to --spam is
  * a correction (relearned).
  */
@@ -28,7 +29,7 @@ export function registerSpamTrain(spam: Command): void {
       if (opts.spam.length === 0 && opts.ham.length === 0) throw new CliError("give at least one --spam or --ham path");
       const sources = { spam: opts.spam.map(messagesAt), ham: opts.ham.map(messagesAt) }; // read errors before opening the database
       const config = cliConfig();
-      const [{ openDirectDb }, { BayesStore, bayesTokens, messageKeyOf, parseContent }] = await Promise.all([
+      const [{ openDirectDb }, { BayesStore, bayesTokens, messageKeyOf, parseContent, trainingOrder }] = await Promise.all([
         import("../direct-db.ts"),
         import("@postline/antispam"),
       ]);
@@ -42,13 +43,10 @@ export function registerSpamTrain(spam: Command): void {
         }
         const store = new BayesStore(db);
         const counts: Record<"spam" | "ham", Counts> = { spam: zero(), ham: zero() };
-        for (const cls of ["spam", "ham"] as const) {
-          for (const messages of sources[cls]) {
-            for (const bytes of messages) {
-              const content = await parseContent(bytes, 4 * 1024 * 1024);
-              counts[cls][await store.learn(accountId, messageKeyOf(bytes), cls, bayesTokens(content))]++;
-            }
-          }
+        const all = (["spam", "ham"] as const).flatMap((cls) => sources[cls].flat().map((bytes) => ({ cls, bytes })));
+        for (const { cls, bytes } of trainingOrder(all)) {
+          const content = await parseContent(bytes, 4 * 1024 * 1024);
+          counts[cls][await store.learn(accountId, messageKeyOf(bytes), cls, bayesTokens(content))]++;
         }
         const model = await store.stats(accountId);
         const result = { model: opts.account ? opts.account.toLowerCase() : "global", spam: counts.spam, ham: counts.ham, totals: model };
