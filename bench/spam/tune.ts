@@ -11,9 +11,13 @@ import {
 } from "@postline/antispam";
 import {
   combine,
+  averagedWeight,
+  initialLogisticState,
   logisticCurveAt,
   logisticProbability,
   logisticStep,
+  trainingOrder,
+  type LogisticOptions,
   scoreCurveAt,
   scoreFor,
   tokenHash,
@@ -243,32 +247,31 @@ if (stage === "tokens") {
 }
 
 // Stage 10 (`logistic`): the logistic regression over the same tokens (libs/antispam logistic.ts),
-// learned online as the product does (one AdaGrad step per message, TRAIN folds in a seeded
-// shuffled order, `epochs` passes), alone and beside the chi-square at a fraction of its score.
-//   tune.ts 5 logistic [epochs=1] [rates=0.3,0.5,0.7,1] [junk points] [chi-square weights=0,0.1,0.25]
+// learned online as the product does (one AdaGrad step per message, each fold's TRAIN messages in a
+// seeded shuffled order), alone and beside the chi-square at a fraction of its score. Online
+// learning depends on the order, so each setting runs under several orders and the table gives
+// their mean (and the range of each measure).
+//   tune.ts 5 logistic [rates] [averaging windows, 0 = the last weights] [junk points] [chi-square weights] [orders]
 if (stage === "logistic") {
-  const epochs = Number(process.argv[4] ?? 1);
-  const rates = (process.argv[5] ?? "0.3,0.5,0.7,1").split(",").map(Number);
-  const points = (process.argv[6] ?? "0.7,0.8,0.85,0.9,0.95").split(",").map(Number);
-  const chiWeights = (process.argv[7] ?? "0,0.1,0.25").split(",").map(Number);
+  const rates = (process.argv[4] ?? "0.7,1.5").split(",").map(Number);
+  const windows = (process.argv[5] ?? "0,1000").split(",").map(Number);
+  const points = (process.argv[6] ?? "0.9,0.95,0.99").split(",").map(Number);
+  const chiWeights = (process.argv[7] ?? "0,0.1").split(",").map(Number);
+  const orders = Number(process.argv[8] ?? 4);
   const hashes = items.map((it) => [...new Set(tokensOf(it, "default").map(tokenHash))]);
-  const logisticCv = (rate: number): number[] => {
+  const logisticCv = (o: LogisticOptions, order: number): number[] => {
     const out = new Array<number>(items.length);
     for (let fold = 0; fold < k; fold++) {
       const weights = new Map<string, TokenWeight>();
-      let bias = 0;
-      const order = items.map((_, i) => i).filter((i) => items[i]!.fold !== fold);
-      let seed = 12345 + fold;
-      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-      for (let e = 0; e < epochs; e++) {
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = Math.floor(rnd() * (i + 1));
-          [order[i], order[j]] = [order[j]!, order[i]!];
-        }
-        for (const i of order) bias = logisticStep(bias, weights, hashes[i]!, items[i]!.label === "spam", { rate });
-      }
+      const state = initialLogisticState();
+      const train = trainingOrder(items.map((_, i) => i).filter((i) => items[i]!.fold !== fold), 12345 + fold + 1000 * order);
+      for (const i of train) logisticStep(state, weights, hashes[i]!, items[i]!.label === "spam", { ...o, averageSteps: Math.max(1, o.averageSteps) });
       items.forEach((it, i) => {
-        if (it.fold === fold) out[i] = logisticProbability(bias, hashes[i]!.map((h) => weights.get(h)?.w ?? 0));
+        if (it.fold !== fold) return;
+        const ws = hashes[i]!.map((h) => weights.get(h));
+        out[i] = o.averageSteps > 0
+          ? logisticProbability(state.biasAvg, ws.map((tw) => (tw ? averagedWeight(tw, state.steps, o) : 0)))
+          : logisticProbability(state.bias, ws.map((tw) => tw?.w ?? 0));
       });
     }
     return out;
@@ -278,27 +281,35 @@ if (stage === "logistic") {
     const { counts, ns, nh } = list[it.fold]!;
     return combine(tokensOf(it, "default").map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions).probability;
   });
-  console.log(`\n| model | ${points.map((p) => `junk at ${p}: recall / FP easy / FP hard`).join(" | ")} | best within targets |\n|${" --- |".repeat(points.length + 2)}`);
-  const row = (name: string, probs: number[], chiWeight: number) => {
-    let best: { junkAt: number; recall: number } | null = null;
-    const cells = points.map((junkAt) => {
-      const curve = logisticCurveAt(junkAt);
-      let tp = 0, spam = 0, fpEasy = 0, easy = 0, fpHard = 0, hard = 0;
-      items.forEach((it, i) => {
-        const junk = it.other + chiWeight * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5;
-        if (it.label === "spam") { spam++; if (junk) tp++; }
-        else if (it.label === "easy") { easy++; if (junk) fpEasy++; }
-        else { hard++; if (junk) fpHard++; }
-      });
-      const r = { recall: tp / spam, fpEasy: fpEasy / easy, fpHard: fpHard / hard };
-      if (r.fpEasy <= 0.001 && r.fpHard <= 0.05 && (!best || r.recall > best.recall)) best = { junkAt, recall: r.recall };
-      return `${pct(r.recall)} / ${pct(r.fpEasy)} / ${pct(r.fpHard)}`;
+  const measure = (probs: number[], chiWeight: number, junkAt: number) => {
+    const curve = logisticCurveAt(junkAt);
+    let tp = 0, spam = 0, fpEasy = 0, easy = 0, fpHard = 0, hard = 0;
+    items.forEach((it, i) => {
+      const junk = it.other + chiWeight * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5;
+      if (it.label === "spam") { spam++; if (junk) tp++; }
+      else if (it.label === "easy") { easy++; if (junk) fpEasy++; }
+      else { hard++; if (junk) fpHard++; }
     });
-    const b = best as { junkAt: number; recall: number } | null;
-    console.log(`| ${name} | ${cells.join(" | ")} | ${b ? `${pct(b.recall)} @ ${b.junkAt}` : "-"} |`);
+    return [tp / spam, fpEasy / easy, fpHard / hard] as const;
   };
-  for (const rate of rates) {
-    const probs = logisticCv(rate);
-    for (const w of chiWeights) row(`logistic rate ${rate}${w ? ` + chi-square × ${w}` : ""}`, probs, w);
-  }
+  console.log(`\n| rate | window | chi-square weight | ${points.map((p) => `junk at ${p}: recall / FP easy / FP hard (mean of ${orders} orders)`).join(" | ")} | best mean within targets |\n|${" --- |".repeat(points.length + 4)}`);
+  for (const rate of rates)
+    for (const averageSteps of windows) {
+      const runs = Array.from({ length: orders }, (_, order) => logisticCv({ rate, averageSteps }, order));
+      for (const w of chiWeights) {
+        let best: string | null = null;
+        let bestRecall = -1;
+        const cells = points.map((junkAt) => {
+          const ms = runs.map((probs) => measure(probs, w, junkAt));
+          const mean = [0, 1, 2].map((j) => ms.reduce((sum, m) => sum + m[j]!, 0) / ms.length);
+          const range = (j: number) => `${pct(Math.min(...ms.map((m) => m[j]!)))}–${pct(Math.max(...ms.map((m) => m[j]!)))}`;
+          if (mean[1]! <= 0.001 && mean[2]! <= 0.05 && mean[0]! > bestRecall) {
+            bestRecall = mean[0]!;
+            best = `${pct(mean[0]!)} @ ${junkAt}`;
+          }
+          return `${pct(mean[0]!)} / ${pct(mean[1]!)} / ${pct(mean[2]!)} (${range(0)}, ${range(1)}, ${range(2)})`;
+        });
+        console.log(`| ${rate} | ${averageSteps || "last"} | ${w} | ${cells.join(" | ")} | ${best ?? "-"} |`);
+      }
+    }
 }

@@ -22,6 +22,9 @@ import {
   defaultLogisticCurve,
   defaultLogisticOptions,
   defaultScoreCurve,
+  averageDecay,
+  averagedWeight,
+  initialLogisticState,
   logisticProbability,
   logisticStep,
   scoreFor,
@@ -108,16 +111,23 @@ describe("Bayes tokenizer", () => {
 
   it("logistic regression: online steps separate the classes; a token both classes share stays near 0", () => {
     const weights = new Map<string, TokenWeight>();
-    let bias = 0;
+    const state = initialLogisticState();
     const spam = (i: number) => ["viagra", "cheap", `n${i % 7}`, "common"];
     const ham = (i: number) => ["meeting", "agenda", `n${i % 5}`, "common"];
     const set = Array.from({ length: 40 }, (_, i) => [{ spam: true, hashes: spam(i) }, { spam: false, hashes: ham(i) }]).flat();
-    for (const m of trainingOrder(set)) bias = logisticStep(bias, weights, m.hashes, m.spam, defaultLogisticOptions);
-    const p = (hashes: string[]) => logisticProbability(bias, hashes.map((h) => weights.get(h)?.w ?? 0));
-    assert.ok(p(spam(100)) > 0.95, `spam ${p(spam(100))}`);
-    assert.ok(p(ham(100)) < 0.05, `ham ${p(ham(100))}`);
+    const o = { ...defaultLogisticOptions, averageSteps: 20 };
+    for (const m of trainingOrder(set)) logisticStep(state, weights, m.hashes, m.spam, o);
+    const p = (hashes: string[]) => logisticProbability(state.biasAvg, hashes.map((h) => (weights.has(h) ? averagedWeight(weights.get(h)!, state.steps, o) : 0)));
+    assert.ok(p(spam(100)) > 0.9, `spam ${p(spam(100))}`);
+    assert.ok(p(ham(100)) < 0.1, `ham ${p(ham(100))}`);
     assert.ok(Math.abs(weights.get("common")!.w) < Math.abs(weights.get("viagra")!.w) / 3, "shared token");
-    assert.equal(p(["never-seen"]), logisticProbability(bias, [0]), "unknown tokens weigh nothing");
+    assert.equal(p(["never-seen"]), logisticProbability(state.biasAvg, [0]), "unknown tokens weigh nothing");
+    // the moving average, brought up to date lazily, equals one kept at every step
+    const viagra = weights.get("viagra")!;
+    const d = averageDecay(o);
+    let eager = viagra.avg;
+    for (let t = viagra.last + 1; t <= viagra.last + 7; t++) eager = d * eager + (1 - d) * viagra.w;
+    assert.ok(Math.abs(averagedWeight(viagra, viagra.last + 7, o) - eager) < 1e-12);
     assert.ok(scoreFor(0.96, defaultLogisticCurve) >= 5 && scoreFor(0.5, defaultLogisticCurve) > 0 && scoreFor(0.3, defaultLogisticCurve) < 0);
   });
 
@@ -136,15 +146,15 @@ async function messageLearning(db: Db): Promise<void> {
   const tokens = ["b:one", "b:two", "s:three"];
   const lr = async (accountId: number | null) =>
     (
-      await db.query<{ w: number; bias: number }>(
-        `SELECT coalesce(sum(t.lr_weight), 0)::float8 AS w, m.lr_bias AS bias FROM bayes_models m LEFT JOIN bayes_tokens t ON t.model_id = m.id
+      await db.query<{ w: number; bias: number; steps: number }>(
+        `SELECT coalesce(sum(t.lr_weight), 0)::float8 AS w, m.lr_bias AS bias, m.lr_steps::int AS steps FROM bayes_models m LEFT JOIN bayes_tokens t ON t.model_id = m.id
          WHERE m.account_id IS NOT DISTINCT FROM $1 GROUP BY m.id`,
         [accountId],
       )
     ).rows[0]!;
   assert.equal(await store.learn(null, "k1", "spam", tokens), "learned");
   const spamStep = await lr(null);
-  assert.ok(spamStep.w > 0 && spamStep.bias > 0, `a spam step raises the weights: ${JSON.stringify(spamStep)}`);
+  assert.ok(spamStep.w > 0 && spamStep.bias > 0 && spamStep.steps === 1, `a spam step raises the weights: ${JSON.stringify(spamStep)}`);
   assert.equal(await store.learn(null, "k1", "spam", tokens), "already");
   assert.deepEqual(await lr(null), spamStep, "already learned: no second step");
   assert.deepEqual(await store.stats(null), { spam: 1, ham: 0, tokens: 3 });
@@ -166,7 +176,7 @@ async function messageLearning(db: Db): Promise<void> {
   const account = await createAccount(db, `learner${Date.now()}@bayes.test`);
   assert.equal(await store.learn(account, "k3", "ham", tokens), "learned");
   assert.deepEqual(await store.stats(account), { spam: 0, ham: 1, tokens: 3 });
-  assert.deepEqual(await lr(account), { w: 0, bias: 0 }, "accounts' models are counts only");
+  assert.deepEqual(await lr(account), { w: 0, bias: 0, steps: 0 }, "accounts' models are counts only");
   assert.deepEqual(await store.stats(null), { spam: 0, ham: 0, tokens: 0 }, "the global model is untouched");
   await db.query("DELETE FROM accounts WHERE id = $1", [account]);
   const left = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM bayes_models WHERE account_id IS NOT NULL");

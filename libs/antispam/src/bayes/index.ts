@@ -7,6 +7,10 @@ import type { BayesStore, ModelSnapshot, TokenStats } from "./store.ts";
 
 export { BayesStore, type BayesStoreOptions, type LearnItem, type LearnOutcome, type SpamClass, type ModelSnapshot, type TokenStats } from "./store.ts";
 export {
+  averageDecay,
+  averagedWeight,
+  initialLogisticState,
+  type LogisticState,
   defaultLogisticCurve,
   defaultLogisticOptions,
   logisticCurveAt,

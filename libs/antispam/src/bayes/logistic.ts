@@ -7,22 +7,46 @@
  */
 import type { ScoreCurve } from "./math.ts";
 
+/** Chosen by cross-validation on TRAIN (bench/spam/tune.ts logistic). */
+export const defaultLogisticOptions: LogisticOptions = { rate: 0.7, averageSteps: 300 };
+
 export interface LogisticOptions {
   /** AdaGrad's learning rate (a token's first step moves its weight by about this). */
   rate: number;
+  /**
+   * Classification uses each weight's exponential moving average over about this many of the
+   * model's steps (Polyak averaging), not the weight itself: the verdict does not hang on the
+   * last few messages learned, and new learning still counts after millions of steps.
+   */
+  averageSteps: number;
 }
 
-/** Chosen by cross-validation on TRAIN (bench/spam/tune.ts logistic). */
-export const defaultLogisticOptions: LogisticOptions = { rate: 0.7 };
-
-/** A token's weight and the sum of its squared gradients (AdaGrad's per-token step size). */
+/**
+ * A token's weight, the sum of its squared gradients (AdaGrad's per-token step size), its moving
+ * average, and the model step at which it last changed (the average is brought up to date lazily:
+ * between changes the weight is constant, so the average moves towards it geometrically).
+ */
 export interface TokenWeight {
   w: number;
   g2: number;
+  avg: number;
+  last: number;
 }
+
+/** The model-wide part: the bias and its moving average, and how many steps were taken. */
+export interface LogisticState {
+  bias: number;
+  biasAvg: number;
+  steps: number;
+}
+
+export const initialLogisticState = (): LogisticState => ({ bias: 0, biasAvg: 0, steps: 0 });
 
 /** The bias learns ten times slower than a token: it only follows the class balance. */
 const BIAS_RATE = 0.1;
+
+/** The moving average's factor per step. */
+export const averageDecay = (o: Pick<LogisticOptions, "averageSteps">): number => 1 - 1 / Math.max(1, o.averageSteps);
 
 /** The message's features count 1/√n each, so long and short messages land on one scale. */
 function margin(bias: number, weights: Iterable<number>, n: number): number {
@@ -34,32 +58,44 @@ function margin(bias: number, weights: Iterable<number>, n: number): number {
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
-/** The spam probability of a message whose (unique) tokens have these weights. */
+/** A token's moving average at model step `steps` (what classification uses). */
+export function averagedWeight(tw: TokenWeight, steps: number, o: Pick<LogisticOptions, "averageSteps">): number {
+  return tw.w + (tw.avg - tw.w) * averageDecay(o) ** Math.max(0, steps - tw.last);
+}
+
+/** The spam probability of a message from its (unique) tokens' averaged weights and the averaged bias. */
 export function logisticProbability(bias: number, weights: number[]): number {
   return sigmoid(margin(bias, weights, weights.length));
 }
 
 /**
- * One AdaGrad step for a message (its unique token hashes) of the given class: updates `weights`
- * in place (absent tokens start at 0) and returns the new bias.
+ * One AdaGrad step for a message (its unique token hashes) of the given class, at the current
+ * weights: updates `weights` (absent tokens start at 0) and `state` in place.
  */
-export function logisticStep(bias: number, weights: Map<string, TokenWeight>, hashes: string[], spam: boolean, o: LogisticOptions): number {
+export function logisticStep(state: LogisticState, weights: Map<string, TokenWeight>, hashes: string[], spam: boolean, o: LogisticOptions): void {
   const n = hashes.length;
   const scale = 1 / Math.sqrt(n || 1);
+  const t = state.steps + 1;
+  const decay = averageDecay(o);
   const current = hashes.map((h) => {
     let tw = weights.get(h);
-    if (!tw) weights.set(h, (tw = { w: 0, g2: 0 }));
+    if (!tw) weights.set(h, (tw = { w: 0, g2: 0, avg: 0, last: state.steps }));
     return tw;
   });
-  const g = sigmoid(margin(bias, current.map((tw) => tw.w), n)) - (spam ? 1 : 0);
+  const g = sigmoid(margin(state.bias, current.map((tw) => tw.w), n)) - (spam ? 1 : 0);
   const gi = g * scale;
   if (gi !== 0) {
     for (const tw of current) {
+      const before = averagedWeight(tw, t - 1, o);
       tw.g2 += gi * gi;
       tw.w -= (o.rate * gi) / Math.sqrt(tw.g2);
+      tw.avg = decay * before + (1 - decay) * tw.w;
+      tw.last = t;
     }
   }
-  return bias - o.rate * BIAS_RATE * g;
+  state.bias -= o.rate * BIAS_RATE * g;
+  state.biasAvg = decay * state.biasAvg + (1 - decay) * state.bias;
+  state.steps = t;
 }
 
 /**

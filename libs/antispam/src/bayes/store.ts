@@ -1,6 +1,6 @@
 import type { Db, Queryable } from "@postline/db";
 import type { ContentView } from "../message.ts";
-import { defaultLogisticOptions, logisticStep, type LogisticOptions, type TokenWeight } from "./logistic.ts";
+import { averageDecay, defaultLogisticOptions, logisticStep, type LogisticOptions, type LogisticState, type TokenWeight } from "./logistic.ts";
 import { tokenHash, type TokenCounts } from "./math.ts";
 import { bayesTokens } from "./tokenize.ts";
 
@@ -15,7 +15,7 @@ export interface BayesStoreOptions {
   logistic?: LogisticOptions;
 }
 
-/** A token's counts, and its logistic weight in the global model (0 elsewhere). */
+/** A token's counts, and its (averaged) logistic weight in the global model (0 elsewhere). */
 export interface TokenStats extends TokenCounts {
   weight: number;
 }
@@ -36,7 +36,7 @@ export interface ModelSnapshot {
   nspam: number;
   nham: number;
   version: number;
-  /** The logistic regression's bias (the global model's; 0 for an account's). */
+  /** The logistic regression's averaged bias (the global model's; 0 for an account's). */
   bias: number;
 }
 
@@ -139,22 +139,25 @@ export class BayesStore {
       if (learned.length === 0) return out;
       const tokens = [...counts.keys()].sort();
       if (accountId === null) {
-        const { weights, bias } = await this.stepLogistic(tx, model, tokens, learned);
+        const { weights, state } = await this.stepLogistic(tx, model, tokens, learned);
+        const w = tokens.map((t) => weights.get(t)!);
         await tx.query(
-          `INSERT INTO bayes_tokens (model_id, token, nspam, nham, lr_weight, lr_g2)
-           SELECT $1, t, s, h, w, g FROM unnest($2::bigint[], $3::int[], $4::int[], $5::float8[], $6::float8[]) AS x(t, s, h, w, g)
+          `INSERT INTO bayes_tokens (model_id, token, nspam, nham, lr_weight, lr_g2, lr_avg, lr_last)
+           SELECT $1, t, s, h, w, g, a, l FROM unnest($2::bigint[], $3::int[], $4::int[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[]) AS x(t, s, h, w, g, a, l)
            ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham,
-             lr_weight = EXCLUDED.lr_weight, lr_g2 = EXCLUDED.lr_g2`,
+             lr_weight = EXCLUDED.lr_weight, lr_g2 = EXCLUDED.lr_g2, lr_avg = EXCLUDED.lr_avg, lr_last = EXCLUDED.lr_last`,
           [
             model,
             tokens,
             tokens.map((t) => counts.get(t)![0]),
             tokens.map((t) => counts.get(t)![1]),
-            tokens.map((t) => weights.get(t)!.w),
-            tokens.map((t) => weights.get(t)!.g2),
+            w.map((x) => x.w),
+            w.map((x) => x.g2),
+            w.map((x) => x.avg),
+            w.map((x) => x.last),
           ],
         );
-        await tx.query("UPDATE bayes_models SET lr_bias = $2 WHERE id = $1", [model, bias]);
+        await tx.query("UPDATE bayes_models SET lr_bias = $2, lr_bias_avg = $3, lr_steps = $4 WHERE id = $1", [model, state.bias, state.biasAvg, state.steps]);
       } else {
         await tx.query(
           `INSERT INTO bayes_tokens (model_id, token, nspam, nham)
@@ -181,16 +184,17 @@ export class BayesStore {
     model: number,
     tokens: string[],
     learned: Array<{ cls: SpamClass; hashes: string[] }>,
-  ): Promise<{ weights: Map<string, TokenWeight>; bias: number }> {
-    const stored = await tx.query<{ token: string; lr_weight: number; lr_g2: number }>(
-      "SELECT token::text AS token, lr_weight, lr_g2 FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])",
+  ): Promise<{ weights: Map<string, TokenWeight>; state: LogisticState }> {
+    const stored = await tx.query<TokenWeight & { token: string }>(
+      `SELECT token::text AS token, lr_weight AS w, lr_g2 AS g2, lr_avg AS avg, lr_last::float8 AS last
+       FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])`,
       [model, tokens],
     );
-    const weights = new Map<string, TokenWeight>(stored.rows.map((r) => [r.token, { w: r.lr_weight, g2: r.lr_g2 }]));
-    const row = await tx.query<{ lr_bias: number }>("SELECT lr_bias FROM bayes_models WHERE id = $1", [model]);
-    let bias = row.rows[0]?.lr_bias ?? 0;
-    for (const l of learned) bias = logisticStep(bias, weights, l.hashes, l.cls === "spam", this.logistic);
-    return { weights, bias };
+    const weights = new Map<string, TokenWeight>(stored.rows.map(({ token, ...tw }) => [token, tw]));
+    const row = await tx.query<LogisticState>("SELECT lr_bias AS bias, lr_bias_avg AS \"biasAvg\", lr_steps::float8 AS steps FROM bayes_models WHERE id = $1", [model]);
+    const state = row.rows[0]!;
+    for (const l of learned) logisticStep(state, weights, l.hashes, l.cls === "spam", this.logistic);
+    return { weights, state };
   }
 
   async forget(accountId: number | null, messageKey: string): Promise<SpamClass | null> {
@@ -235,7 +239,7 @@ export class BayesStore {
     if (this.global && this.global.expires > Date.now()) return this.global.snapshot;
     this.globalLoading ??= (async () => {
       try {
-        const r = await this.db.query<ModelSnapshot>("SELECT id, nspam, nham, version, lr_bias AS bias FROM bayes_models WHERE account_id IS NULL");
+        const r = await this.db.query<ModelSnapshot>("SELECT id, nspam, nham, version, lr_bias_avg AS bias FROM bayes_models WHERE account_id IS NULL");
         const snapshot = r.rows[0] ?? { id: 0, nspam: 0, nham: 0, version: 0, bias: 0 };
         this.global = { snapshot, expires: Date.now() + this.globalTtlMs };
         return snapshot;
@@ -266,11 +270,13 @@ export class BayesStore {
     const out: Array<TokenStats | undefined> = hashes.map((h) => this.cache.get(prefix + h));
     const missing = hashes.filter((_, i) => out[i] === undefined);
     if (missing.length > 0) {
-      const r = await this.db.query<{ token: string; nspam: number; nham: number; lr_weight: number }>(
-        "SELECT token::text AS token, nspam, nham, lr_weight FROM bayes_tokens WHERE model_id = $1 AND token = ANY($2::bigint[])",
-        [model.id, missing],
+      // the logistic weight as classification uses it: its moving average brought up to the model's step (averagedWeight)
+      const r = await this.db.query<{ token: string; nspam: number; nham: number; weight: number }>(
+        `SELECT t.token::text AS token, t.nspam, t.nham, t.lr_weight + (t.lr_avg - t.lr_weight) * power($3::float8, greatest(m.lr_steps - t.lr_last, 0)) AS weight
+         FROM bayes_tokens t JOIN bayes_models m ON m.id = t.model_id WHERE t.model_id = $1 AND t.token = ANY($2::bigint[])`,
+        [model.id, missing, averageDecay(this.logistic)],
       );
-      const found = new Map(r.rows.map((row) => [row.token, { nspam: row.nspam, nham: row.nham, weight: row.lr_weight }]));
+      const found = new Map(r.rows.map((row) => [row.token, { nspam: row.nspam, nham: row.nham, weight: row.weight }]));
       for (const h of missing) this.cache.set(prefix + h, found.get(h) ?? ZERO);
       for (let i = 0; i < hashes.length; i++) out[i] ??= found.get(hashes[i]!) ?? ZERO;
     }
