@@ -214,6 +214,19 @@ async function accountModels(db: Db): Promise<void> {
     rules: [...defaultRules, bayesRule(reader)],
     accountPolicies: [accountBayesPolicy(reader)],
   });
+  // The global verdicts: the regression's LOGREG_* and the chi-square's BAYES_* at a tenth of its
+  // curve; with the regression off (POSTLINE_SPAM_BAYES_LOGISTIC=false), the chi-square in full.
+  const sample = corpus("spam-1", 1, 300)[0]!;
+  const statistical = async (options?: Parameters<typeof bayesRule>[1]) =>
+    (await createClassifier({ hostname: "mx.test", resolver: silentResolver, dnsblZones: [], rules: [bayesRule(reader, options)] }).classify(messageOnlyInput(sample))).symbols;
+  const both = await statistical();
+  const logreg = both.find((x) => x.name.startsWith("LOGREG_"));
+  const chi = both.find((x) => x.name.startsWith("BAYES_"));
+  assert.ok(logreg && chi, JSON.stringify(both));
+  const chiOnly = await statistical({ logistic: false });
+  assert.deepEqual(chiOnly.map((x) => x.name), [chi.name]);
+  assert.ok(Math.abs(chiOnly[0]!.score * 0.1 - chi.score) <= 0.01, JSON.stringify({ chi, chiOnly }));
+
   const alice = await createAccount(db, `alice${Date.now()}@bayes.test`);
   const bob = await createAccount(db, `bob${Date.now()}@bayes.test`);
   const classify = (c: Classifier, bytes: Buffer) =>

@@ -56,6 +56,7 @@ export function createPolicies(deps: PolicyDeps): Policies {
       minSpam: settings.POSTLINE_SPAM_BAYES_MIN_SPAM,
       minHam: settings.POSTLINE_SPAM_BAYES_MIN_HAM,
       accountWeight: settings.POSTLINE_SPAM_BAYES_ACCOUNT_WEIGHT,
+      logistic: settings.POSTLINE_SPAM_BAYES_LOGISTIC,
     };
     rules.push(bayesRule(bayes, bayesOptions));
     accountPolicies.push(accountBayesPolicy(bayes, bayesOptions));

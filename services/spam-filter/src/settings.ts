@@ -80,6 +80,11 @@ export const spamFilterSchema = antispamSchema.extend({
   /** The global model scores only after learning this many spams and this many hams (as SpamAssassin's 200/200). */
   POSTLINE_SPAM_BAYES_MIN_SPAM: z.coerce.number().int().min(0).default(200),
   POSTLINE_SPAM_BAYES_MIN_HAM: z.coerce.number().int().min(0).default(200),
+  /**
+   * The global model's logistic regression (LOGREG_SPAM/HAM) as its main statistical verdict, the
+   * chi-square at a tenth; false = the chi-square alone, in full (docs/spam-filter.md). It learns either way.
+   */
+  POSTLINE_SPAM_BAYES_LOGISTIC: field.bool(true),
   /** An account's learned messages count this many times over the global model's for that account (see the docs). */
   POSTLINE_SPAM_BAYES_ACCOUNT_WEIGHT: z.coerce.number().positive().default(10),
   /** The global model's counts may be this stale in a process (account models are never stale). */

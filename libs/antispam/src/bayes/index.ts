@@ -46,6 +46,8 @@ export interface BayesOptions {
   globalWeight?: number;
   /** The logistic regression's probability → score (default: defaultLogisticCurve, junk from 0.95). */
   logisticCurve?: ScoreCurve;
+  /** false: no LOGREG_* verdict, and the global chi-square counts in full (the classifier before the regression). Default true. */
+  logistic?: boolean;
 }
 
 interface Resolved {
@@ -57,6 +59,7 @@ interface Resolved {
   curve: ScoreCurve;
   globalWeight: number;
   logisticCurve: ScoreCurve;
+  logistic: boolean;
 }
 
 function resolve(options: BayesOptions = {}): Resolved {
@@ -67,7 +70,8 @@ function resolve(options: BayesOptions = {}): Resolved {
     accountMinLearned: options.accountMinLearned ?? 1,
     combine: { ...defaultCombineOptions, ...options.combine },
     curve: options.curve ?? defaultScoreCurve,
-    globalWeight: options.globalWeight ?? 0.1,
+    logistic: options.logistic ?? true,
+    globalWeight: options.logistic === false ? 1 : (options.globalWeight ?? 0.1),
     logisticCurve: options.logisticCurve ?? defaultLogisticCurve,
   };
 }
@@ -108,12 +112,12 @@ interface Verdict {
 }
 
 /** The global model's two verdicts as bayesRule scores them (null below the minimum training). */
-function globalVerdicts(g: GlobalEvaluation, o: Resolved): { logistic: Verdict; chiSquare: Verdict } | null {
+function globalVerdicts(g: GlobalEvaluation, o: Resolved): { logistic: Verdict | null; chiSquare: Verdict } | null {
   if (!trained(g, o)) return null;
-  const p = logisticProbability(g.model.bias, g.counts.map((c) => c.weight));
+  const p = o.logistic ? logisticProbability(g.model.bias, g.counts.map((c) => c.weight)) : null;
   const { probability } = combine(g.counts, g.model.nspam, g.model.nham, o.combine);
   return {
-    logistic: { probability: p, score: scoreFor(p, o.logisticCurve) },
+    logistic: p === null ? null : { probability: p, score: scoreFor(p, o.logisticCurve) },
     chiSquare: { probability, score: round2(scoreFor(probability, o.curve) * o.globalWeight) },
   };
 }
@@ -135,7 +139,10 @@ export function bayesRule(store: BayesStore, options?: BayesOptions): Rule {
       const verdicts = globalVerdicts(await globalEvaluation(store, ctx.content), o);
       if (!verdicts) return [];
       const { logistic, chiSquare } = verdicts;
-      return [...hit("LOGREG_SPAM", "LOGREG_HAM", logistic.probability, logistic.score), ...hit("BAYES_SPAM", "BAYES_HAM", chiSquare.probability, chiSquare.score)];
+      return [
+        ...(logistic ? hit("LOGREG_SPAM", "LOGREG_HAM", logistic.probability, logistic.score) : []),
+        ...hit("BAYES_SPAM", "BAYES_HAM", chiSquare.probability, chiSquare.score),
+      ];
     },
   };
 }
@@ -163,7 +170,7 @@ export function accountBayesPolicy(store: BayesStore, options?: BayesOptions): A
       const counts = g.counts.map((c, i) => ({ nspam: c.nspam + w * account.counts[i]!.nspam, nham: c.nham + w * account.counts[i]!.nham }));
       const { probability } = combine(counts, nspam, nham, o.combine);
       const global = globalVerdicts(g, o);
-      const base = global ? global.logistic.score + global.chiSquare.score : 0;
+      const base = global ? (global.logistic?.score ?? 0) + global.chiSquare.score : 0;
       const delta = round2(scoreFor(probability, o.curve) - base);
       return hit("BAYES_USER_SPAM", "BAYES_USER_HAM", probability, delta);
     },
