@@ -109,8 +109,9 @@ async function bounceReport(mailId: string, rcpt: string, original: { messageId:
   assert.equal(dsn.mailbox, "INBOX");
   const dsnRow = await row(mailId, rcpt);
   assert.equal(dsnRow!.dsn_mail_id, dsn.mail_id, "the bounced recipient records the mail id of its DSN");
-  const dsnDelivery = (await world.deliveries("mail_id = $1", [dsn.mail_id]))[0];
-  assert.equal(dsnDelivery?.sender, "", "the DSN travels with the null sender");
+  // the DSN's own delivery row is recorded after its append is visible
+  const dsnDelivery = await waitFor("the DSN's delivery row", async () => (await world.deliveries("mail_id = $1", [dsn.mail_id]))[0], 30_000, explain(dsn.mail_id));
+  assert.equal(dsnDelivery.sender, "", "the DSN travels with the null sender");
   const top = entity(dsn.raw);
   assert.match(top.header("from") ?? "", new RegExp(`MAILER-DAEMON@${HOSTNAME.replace(/\./g, "\\.")}`, "i"));
   assert.match(top.header("to") ?? "", new RegExp(ALICE.replace(/\./g, "\\.")));
