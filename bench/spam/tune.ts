@@ -254,6 +254,7 @@ if (stage === "tokens") {
 // their mean (and the range of each measure).
 //   tune.ts 5 logistic [rates] [averaging windows, 0 = the last weights] [junk points] [chi-square weights] [orders]
 // Without arguments: the shipped defaults (rate 0.7, ~300 steps, junk at 0.95, chi-square × 0.1).
+// DIAG=1 also lists the TRAIN messages most orders get wrong at the first junk point, with their symbols.
 if (stage === "logistic") {
   const rates = (process.argv[4] ?? String(defaultLogisticOptions.rate)).split(",").map(Number);
   const windows = (process.argv[5] ?? String(defaultLogisticOptions.averageSteps)).split(",").map(Number);
@@ -312,6 +313,13 @@ if (stage === "logistic") {
           return `${pct(mean[0]!)} / ${pct(mean[1]!)} / ${pct(mean[2]!)} (${range(0)}, ${range(1)}, ${range(2)})`;
         });
         console.log(`| ${rate} | ${averageSteps || "last"} | ${w} | ${cells.join(" | ")} | ${best ?? "-"} |`);
+        if (process.env.DIAG) {
+          const curve = logisticCurveAt(points[0]!);
+          items.forEach((it, i) => {
+            const votes = runs.filter((probs) => it.other + w * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5).length;
+            if ((it.label === "spam") !== votes >= orders / 2) console.log(`DIAG ${it.label} ${train[i]!.file.slice(0, 5)} votes=${votes} other=${it.other} chi=${chiSquare[i]!.toFixed(3)} lr=${runs.map((r) => r[i]!.toFixed(3)).join(",")} ${it.symbols}`);
+          });
+        }
       }
     }
 }

@@ -96,6 +96,29 @@ describe("rules", () => {
     });
   }
 
+  test("Reply-To into the mailing list's own domain is no mismatch; into a third domain it still is", async () => {
+    const listHeaders = ["List-Id: Hiking club <hiking.lists.club.test>", "List-Unsubscribe: <mailto:hiking-unsubscribe@groups.test>"];
+    for (const replyTo of ["hiking@groups.test", "hiking@lists.club.test"]) {
+      const r = await run(message({ replyTo, extraHeaders: listHeaders }));
+      assert.equal(hit(r, "REPLYTO_DOMAIN_MISMATCH"), undefined, replyTo);
+    }
+    const diverted = await run(message({ replyTo: "payments@evil-collector.test", extraHeaders: listHeaders }));
+    assert.match(hit(diverted, "REPLYTO_DOMAIN_MISMATCH")?.detail ?? "", /evil-collector\.test/);
+  });
+
+  test("a link into the From address's own domain (its click tracking) is no URL_TEXT_MISMATCH", async () => {
+    const tracked = message({
+      from: "Shop news <news@mailer.sender.test>",
+      mime: { contentType: "text/html", body: '<a href="https://click.sender.test/r?id=42">www.camera-maker.com</a>' },
+    });
+    assert.equal(hit(await run(tracked), "URL_TEXT_MISMATCH"), undefined);
+    const elsewhere = message({
+      from: "Shop news <news@mailer.sender.test>",
+      mime: { contentType: "text/html", body: '<a href="https://click.tracker.test/r?id=42">www.camera-maker.com</a>' },
+    });
+    assert.equal(hit(await run(elsewhere), "URL_TEXT_MISMATCH")?.detail, "www.camera-maker.com -> click.tracker.test");
+  });
+
   test("client on a DNSBL zone: RBL_LISTED; a client not listed: none", async () => {
     const listed = await run(message(), ip.listed);
     assert.match(hit(listed, "RBL_LISTED")?.detail ?? "", /bl\.test=127\.0\.0\.2/);
