@@ -1,0 +1,16 @@
+import { BayesStore, bayesRule, bayesTokens, createClassifier, defaultRules, messageKeyOf, parseContent, trainingOrder } from "@postline/antispam";
+import { createTestDatabase } from "@postline/testkit";
+import { classifyBytes, silentResolver, trainSet } from "./corpus.ts";
+const t = await createTestDatabase();
+const store = new BayesStore(t.db);
+const train = trainSet();
+const sub = trainingOrder(train).slice(0, 600);
+for (const m of sub) await store.learn(null, messageKeyOf(m.bytes), m.label === "spam" ? "spam" : "ham", bayesTokens(await parseContent(m.bytes, 4 << 20)));
+const classifier = createClassifier({ hostname: "bench.test", resolver: silentResolver, dnsblZones: [], rules: [...defaultRules, bayesRule(store)] });
+const test = train.filter((_, i) => i % 3 === 0).slice(0, 1000);
+const started = performance.now();
+let next = 0;
+await Promise.all(Array.from({ length: 8 }, async () => { while (next < test.length) await classifyBytes(classifier, test[next++]!.bytes); }));
+console.log("msgs/s", (test.length / ((performance.now() - started) / 1000)).toFixed(1));
+await t.drop();
+process.exit(0);
