@@ -89,7 +89,7 @@ export const spamFilterSchema = antispamSchema.extend({
   POSTLINE_SPAM_BAYES_ACCOUNT_WEIGHT: z.coerce.number().positive().default(10),
   /** The global model's counts may be this stale in a process (account models are never stale). */
   POSTLINE_SPAM_BAYES_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
-  /** Token counts cached per process (LRU, all models). */
+  /** Token counts cached per process (about the most recently used, all models: TokenCache). */
   POSTLINE_SPAM_BAYES_CACHE_ENTRIES: field.positiveInt(200_000),
   /** Autolearn: inbound verdicts clear enough without the Bayes symbols train the global model (key: the mail id). */
   POSTLINE_SPAM_AUTOLEARN: field.bool(true),

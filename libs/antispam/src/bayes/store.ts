@@ -2,12 +2,13 @@ import type { Db, Queryable } from "@postline/db";
 import type { ContentView } from "../message.ts";
 import { averageDecay, defaultLogisticOptions, logisticStep, type LogisticOptions, type LogisticState, type TokenWeight } from "./logistic.ts";
 import { tokenHash, type TokenCounts } from "./math.ts";
+import { TokenCache } from "./token-cache.ts";
 import { bayesTokens } from "./tokenize.ts";
 
 export type SpamClass = "spam" | "ham";
 
 export interface BayesStoreOptions {
-  /** Token counts kept in memory (LRU over every model), default 200 000. */
+  /** Token counts kept in memory (about the most recently used, over every model: TokenCache), default 200 000. */
   cacheEntries?: number;
   /** The global model's counts and tokens may be this stale (POSTLINE_SPAM_BAYES_CACHE_SECONDS), default 30 s. */
   globalCacheSeconds?: number;
@@ -45,25 +46,6 @@ interface GlobalCache {
   expires: number;
 }
 
-/** A small LRU on a Map (insertion order = recency). */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-}
-
 const ZERO: TokenStats = { nspam: 0, nham: 0, weight: 0 };
 
 /**
@@ -75,7 +57,7 @@ const ZERO: TokenStats = { nspam: 0, nham: 0, weight: 0 };
  * global model's version is re-read at most every globalCacheSeconds.
  */
 export class BayesStore {
-  private readonly cache: Lru<TokenStats>;
+  private readonly cache: TokenCache<TokenStats>;
   private readonly logistic: LogisticOptions;
   private readonly globalTtlMs: number;
   private global: GlobalCache | null = null;
@@ -86,13 +68,13 @@ export class BayesStore {
     private readonly db: Db,
     options: BayesStoreOptions = {},
   ) {
-    this.cache = new Lru(options.cacheEntries ?? 200_000);
+    this.cache = new TokenCache(options.cacheEntries ?? 200_000);
     this.globalTtlMs = (options.globalCacheSeconds ?? 30) * 1000;
     this.logistic = options.logistic ?? defaultLogisticOptions;
   }
 
   async learn(accountId: number | null, messageKey: string, cls: SpamClass, tokens: string[]): Promise<LearnOutcome> {
-    const [outcome] = await this.learnMany(accountId, [{ messageKey, cls, hashes: uniqueSortedHashes(tokens) }]);
+    const [outcome] = await this.learnMany(accountId, [{ messageKey, cls, hashes: uniqueHashes(tokens) }]);
     if (accountId === null && outcome !== "already") this.global = null; // our own learns are seen at once here
     return outcome!;
   }
@@ -228,7 +210,7 @@ export class BayesStore {
   hashesOf(content: ContentView): string[] {
     let hashes = this.hashes.get(content);
     if (!hashes) {
-      hashes = uniqueSortedHashes(bayesTokens(content));
+      hashes = uniqueHashes(bayesTokens(content));
       this.hashes.set(content, hashes);
     }
     return hashes;
@@ -266,8 +248,8 @@ export class BayesStore {
 
   /** Counts (and logistic weights) of the hashes in a model at its version: cached ones, the rest in one query. */
   async counts(model: ModelSnapshot, hashes: string[]): Promise<TokenStats[]> {
-    const prefix = `${model.id}:${model.version}:`;
-    const out: Array<TokenStats | undefined> = hashes.map((h) => this.cache.get(prefix + h));
+    const version = `${model.id}:${model.version}`;
+    const out: Array<TokenStats | undefined> = hashes.map((h) => this.cache.get(version, h));
     const missing = hashes.filter((_, i) => out[i] === undefined);
     if (missing.length > 0) {
       // the logistic weight as classification uses it: its moving average brought up to the model's step (averagedWeight)
@@ -277,7 +259,7 @@ export class BayesStore {
         [model.id, missing, averageDecay(this.logistic)],
       );
       const found = new Map(r.rows.map((row) => [row.token, { nspam: row.nspam, nham: row.nham, weight: row.weight }]));
-      for (const h of missing) this.cache.set(prefix + h, found.get(h) ?? ZERO);
+      for (const h of missing) this.cache.set(version, h, found.get(h) ?? ZERO);
       for (let i = 0; i < hashes.length; i++) out[i] ??= found.get(hashes[i]!) ?? ZERO;
     }
     return out as TokenStats[];
@@ -313,8 +295,9 @@ async function unlearn(tx: Queryable, model: number, messageKey: string, cls: Sp
   ]);
 }
 
-function uniqueSortedHashes(tokens: string[]): string[] {
+/** In first-seen order: learnMany sorts what it writes itself. */
+function uniqueHashes(tokens: string[]): string[] {
   const set = new Set<string>();
   for (const t of tokens) set.add(tokenHash(t));
-  return [...set].sort();
+  return [...set];
 }
