@@ -9,6 +9,10 @@ export const antispamSchema = z.object({
   POSTLINE_DNS_SERVERS: field.list().default([]),
   /** Seconds DNS answers are reused in process (0: every lookup goes to the resolver). */
   POSTLINE_DNS_CACHE_SECONDS: z.coerce.number().int().min(0).default(60),
+  /** How long one try of a lookup (SPF, DKIM, DMARC, PTR, DNSBL) waits for an answer. */
+  POSTLINE_DNS_TIMEOUT_MS: field.positiveInt(3000),
+  /** Tries per lookup before it counts as a temporary failure (SPF/DMARC temperror, no DNSBL answer). */
+  POSTLINE_DNS_TRIES: field.positiveInt(2),
   /** DNSBL zones, e.g. `zen.spamhaus.org,bl.spamcop.net`; empty = no DNSBL checks. */
   POSTLINE_DNSBL_ZONES: field.list().default([]),
   /** Our host name in Authentication-Results and as the SPF receiving MTA. */
@@ -26,8 +30,12 @@ export const antispamSchema = z.object({
 export type AntispamSettings = z.infer<typeof antispamSchema>;
 
 /** The resolver the settings describe: POSTLINE_DNS_SERVERS (or the system's), with the in-process cache. */
-export function resolverFromSettings(settings: Pick<AntispamSettings, "POSTLINE_DNS_SERVERS" | "POSTLINE_DNS_CACHE_SECONDS">): DnsResolve {
+export function resolverFromSettings(
+  settings: Pick<AntispamSettings, "POSTLINE_DNS_SERVERS" | "POSTLINE_DNS_CACHE_SECONDS" | "POSTLINE_DNS_TIMEOUT_MS" | "POSTLINE_DNS_TRIES">,
+): DnsResolve {
   return createDnsResolver(settings.POSTLINE_DNS_SERVERS.length > 0 ? settings.POSTLINE_DNS_SERVERS : undefined, {
+    timeoutMs: settings.POSTLINE_DNS_TIMEOUT_MS,
+    tries: settings.POSTLINE_DNS_TRIES,
     cacheTtlMs: settings.POSTLINE_DNS_CACHE_SECONDS * 1000,
   });
 }
