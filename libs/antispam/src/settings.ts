@@ -9,7 +9,7 @@ export const antispamSchema = z.object({
   POSTLINE_DNS_SERVERS: field.list().default([]),
   /** Seconds DNS answers are reused in process (0: every lookup goes to the resolver). */
   POSTLINE_DNS_CACHE_SECONDS: z.coerce.number().int().min(0).default(60),
-  /** How long one try of a lookup (SPF, DKIM, DMARC, PTR, DNSBL) waits for an answer. */
+  /** How long one try of a spam-filter lookup (SPF, DKIM, DMARC, PTR, DNSBL) waits; inbound-mx's session lookups have POSTLINE_MX_DNS_TIMEOUT_MS. */
   POSTLINE_DNS_TIMEOUT_MS: field.positiveInt(3000),
   /** Tries per lookup before it counts as a temporary failure (SPF/DMARC temperror, no DNSBL answer). */
   POSTLINE_DNS_TRIES: field.positiveInt(2),

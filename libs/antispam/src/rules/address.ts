@@ -7,6 +7,11 @@ export function mailboxes(value: AddressObject | AddressObject[] | undefined): E
   return objects.flatMap((o) => o.value.flatMap((a) => (a.group ? a.group : [a])));
 }
 
+/** The domain of the (first) From address, lower-cased; null without one. */
+export function fromDomain(from: AddressObject | AddressObject[] | undefined): string | null {
+  return domainOfAddress(mailboxes(from)[0]?.address);
+}
+
 export function domainOfAddress(address: string | undefined): string | null {
   if (!address) return null;
   const at = address.lastIndexOf("@");

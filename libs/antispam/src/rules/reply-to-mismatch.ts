@@ -1,4 +1,4 @@
-import { domainOfAddress, mailboxes, organizationalDomain } from "./address.ts";
+import { domainOfAddress, fromDomain, mailboxes, organizationalDomain } from "./address.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -9,13 +9,13 @@ import type { Rule } from "./rule.ts";
 export const replyToMismatchRule: Rule = {
   name: "reply-to-mismatch",
   check({ content }) {
-    const fromDomain = domainOfAddress(mailboxes(content.parsed.from)[0]?.address);
-    if (!fromDomain) return [];
-    const expected = new Set([organizationalDomain(fromDomain), ...listDomains(content.parsed.headers.get("list"))]);
+    const sender = fromDomain(content.parsed.from);
+    if (!sender) return [];
+    const expected = new Set([organizationalDomain(sender), ...listDomains(content.parsed.headers.get("list"))]);
     for (const replyTo of mailboxes(content.parsed.replyTo)) {
       const domain = domainOfAddress(replyTo.address);
       if (domain && !expected.has(organizationalDomain(domain))) {
-        return [{ name: "REPLYTO_DOMAIN_MISMATCH", detail: `${fromDomain} vs ${domain}` }];
+        return [{ name: "REPLYTO_DOMAIN_MISMATCH", detail: `${sender} vs ${domain}` }];
       }
     }
     return [];

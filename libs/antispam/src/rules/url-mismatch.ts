@@ -1,5 +1,5 @@
 import { parse as parseDomain } from "tldts";
-import { domainOfAddress, mailboxes, organizationalDomain } from "./address.ts";
+import { fromDomain, organizationalDomain } from "./address.ts";
 import type { Rule } from "./rule.ts";
 
 const ANCHOR = /<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi;
@@ -18,8 +18,8 @@ export const urlMismatchRule: Rule = {
   check({ content }) {
     const html = content.parsed.html;
     if (!html) return [];
-    const fromDomain = domainOfAddress(mailboxes(content.parsed.from)[0]?.address);
-    const senderOrg = fromDomain ? organizationalDomain(fromDomain) : null;
+    const sender = fromDomain(content.parsed.from);
+    const senderOrg = sender ? organizationalDomain(sender) : null;
     let count = 0;
     for (const match of html.matchAll(ANCHOR)) {
       if (++count > MAX_ANCHORS) break;
