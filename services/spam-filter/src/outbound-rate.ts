@@ -55,6 +55,8 @@ export class OutboundRate {
   constructor(
     private readonly db: Db,
     private readonly limits: OutboundRateLimits,
+    /** About one record in this many prunes (0: never; the caller prunes). */
+    private readonly pruneEvery = PRUNE_EVERY,
   ) {}
 
   get enabled(): boolean {
@@ -83,7 +85,7 @@ export class OutboundRate {
         WHERE account = $1 AND submitted_at > $2::timestamptz - interval '1 hour' AND submitted_at <= $2::timestamptz`,
       [account, at.toISOString()],
     );
-    if (Math.random() * PRUNE_EVERY < 1) await this.prune();
+    if (this.pruneEvery > 0 && Math.random() * this.pruneEvery < 1) await this.prune();
     const row = r.rows[0]!;
     return { lastMinute: Number(row.minute), lastHour: Number(row.hour), recipientsLastHour: Number(row.rcpts) };
   }
