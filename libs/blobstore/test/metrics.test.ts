@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { once } from "node:events";
+import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { Client } from "minio";
@@ -106,5 +108,31 @@ describe("blob store metrics", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a read stream passes on its source's error, and destroying it destroys the source", async () => {
+    let source = new PassThrough();
+    const fake: BlobStore = {
+      kind: "fs",
+      put: () => Promise.reject(new Error("not used")),
+      get: () => Promise.resolve(source),
+      getRange: () => Promise.resolve(source),
+      stat: () => Promise.resolve(null),
+      delete: () => Promise.resolve(),
+      ping: () => Promise.resolve(),
+    };
+    const store = withBlobMetrics(fake, new Registry());
+
+    const failing = await store.get("k");
+    source.write("some bytes ");
+    source.destroy(new Error("connection reset"));
+    await assert.rejects(readAll(failing), /connection reset/);
+
+    source = new PassThrough();
+    const dropped = await store.getRange("k", 0, 9);
+    source.write("more bytes");
+    dropped.destroy();
+    await once(source, "close");
+    assert.ok(source.destroyed);
   });
 });
