@@ -28,6 +28,7 @@ import { startDovecot, treeRssKb, type DovecotInstance } from "../../test/e2e/su
 import { blobStoreOf, portsOf, seedMailbox, IMAP_PORTS_ENV } from "../../test/e2e/support/mail-clients.ts";
 import { generateMessage } from "../../test/e2e/support/messages.ts";
 import { runLoad, type LoadResult, type Target } from "./load.ts";
+import { removeInstallation } from "../support/installation.ts";
 import { round } from "../support/process-stats.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -116,6 +117,7 @@ async function startPostline(): Promise<Server> {
       rssKb: () => treeRssKb(pid),
       async stop() {
         await started.stop();
+        await removeInstallation(env);
         await database.drop();
       },
     };

@@ -16,6 +16,7 @@
  * adds service settings, e.g. BENCH_ENV='{"POSTLINE_DELIVERY_CONCURRENCY":"12"}'.
  */
 import { execFile, spawn } from "node:child_process";
+import { removeInstallation } from "../support/installation.ts";
 import { cpuMs, infraPids, peakRssMb, round, treeCpuMs } from "../support/process-stats.ts";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -114,6 +115,7 @@ const infraCpu = Object.fromEntries(Object.entries(infra).map(([name, pid]) => [
 
 for (const s of services.reverse()) await s.stop();
 await dns.stop();
+await removeInstallation(env);
 await database.drop();
 
 const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;

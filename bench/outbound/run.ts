@@ -10,6 +10,7 @@
  * process's peak RSS. Prints a table, then one JSON object with the figures as the last line.
  * BENCH_MESSAGES (default 3000), BENCH_PROCESSES (default "1,2,4"), BENCH_ENV (JSON: extra settings).
  */
+import { removeInstallation } from "../support/installation.ts";
 import { cpuMs, peakRssMb, round } from "../support/process-stats.ts";
 import { openBlobStore } from "@postline/blobstore";
 import { Topics, allTopics, openBus } from "@postline/bus";
@@ -145,6 +146,7 @@ async function benchmark(k: number): Promise<Run> {
   const failed = await database.db.query<{ n: number }>("SELECT count(*)::int AS n FROM deliveries WHERE status <> 'delivered'");
   for (const p of procs) await p.stop();
   await bus.close();
+  await removeInstallation(env);
   await database.drop();
   const measured = MESSAGES - delivered0;
   const run: Run = { processes: k, msg_per_s: round(measured / seconds), cpu_ms_per_msg: round(cpu / measured, 2), rss_mb: rss, seconds: round(seconds) };
