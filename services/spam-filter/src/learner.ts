@@ -141,6 +141,7 @@ export async function startLearner(deps: StartLearnerDeps): Promise<Consumer> {
     groupId: LEARNER_GROUP,
     topics: [Topics.mailboxChanged],
     partitionsConcurrently: deps.settings.POSTLINE_SPAM_LEARN_CONCURRENCY,
+    commitIntervalMs: deps.settings.POSTLINE_SPAM_LEARN_COMMIT_INTERVAL_MS,
     handler: eventHandler(
       mailboxChanged,
       async (event) => {

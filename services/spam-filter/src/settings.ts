@@ -35,6 +35,13 @@ export const spamFilterSchema = antispamSchema.extend({
   POSTLINE_SPAM_LEARN_GLOBAL_FROM_USERS: field.bool(false),
   /** How many accounts' mailbox.changed partitions the learner handles at once. */
   POSTLINE_SPAM_LEARN_CONCURRENCY: field.positiveInt(4),
+  /**
+   * The learner's offsets are committed together at most this often; 0 commits each record. Every
+   * delivered message is a mailbox.changed record the learner reads (most teach nothing), so one
+   * commit each doubled the broker's requests. Handling records again after a crash relearns them
+   * in their order, which ends in the same model.
+   */
+  POSTLINE_SPAM_LEARN_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
   /** Seconds a recipient → local accounts resolution is reused for the per-account verdicts (0: every message asks the directory). */
   POSTLINE_SPAM_RECIPIENT_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
   // --- Reputation, allow/block lists, reply tracking, verdict record (policy/) ---
