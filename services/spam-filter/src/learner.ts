@@ -142,6 +142,7 @@ export async function startLearner(deps: StartLearnerDeps): Promise<Consumer> {
     topics: [Topics.mailboxChanged],
     partitionsConcurrently: deps.settings.POSTLINE_SPAM_LEARN_CONCURRENCY,
     commitIntervalMs: deps.settings.POSTLINE_SPAM_LEARN_COMMIT_INTERVAL_MS,
+    gatherMs: deps.settings.POSTLINE_SPAM_LEARN_FETCH_WAIT_MS,
     handler: eventHandler(
       mailboxChanged,
       async (event) => {

@@ -42,6 +42,12 @@ export const spamFilterSchema = antispamSchema.extend({
    * in their order, which ends in the same model.
    */
   POSTLINE_SPAM_LEARN_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
+  /**
+   * The learner lets mailbox.changed records gather up to this long (or 64 KiB) before a fetch
+   * returns them (0: each as soon as it arrives). A Junk move is learned this much later at most;
+   * under load the learner reads a few full fetches a second instead of one per delivered message.
+   */
+  POSTLINE_SPAM_LEARN_FETCH_WAIT_MS: z.coerce.number().int().min(0).default(500),
   /** Seconds a recipient → local accounts resolution is reused for the per-account verdicts (0: every message asks the directory). */
   POSTLINE_SPAM_RECIPIENT_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
   // --- Reputation, allow/block lists, reply tracking, verdict record (policy/) ---

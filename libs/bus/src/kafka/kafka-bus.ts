@@ -6,6 +6,9 @@ import { KafkaConsumer } from "./kafka-consumer.ts";
 import { ProduceBatcher } from "./produce-batcher.ts";
 import { kafkaLogCreator, kafkaLogLevel, type KafkaLogLevel } from "./kafka-logger.ts";
 
+/** How much a fetch of a gathering consumer (ConsumeOptions.gatherMs) waits for. */
+const GATHER_BYTES = 64 * 1024;
+
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
@@ -120,7 +123,9 @@ export class KafkaBus implements Bus {
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeoutMs: this.options.rebalanceTimeoutMs ?? 15_000,
-      maxWaitTimeMs: this.options.maxWaitTimeMs ?? 1_000,
+      ...(options.gatherMs !== undefined && options.gatherMs > 0
+        ? { maxWaitTimeMs: options.gatherMs, minBytes: GATHER_BYTES }
+        : { maxWaitTimeMs: this.options.maxWaitTimeMs ?? 1_000, minBytes: 1 }),
       retry: this.options.retry ?? {},
       onStopped: (c) => this.consumers.delete(c),
     });

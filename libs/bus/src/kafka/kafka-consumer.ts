@@ -20,6 +20,8 @@ export interface KafkaConsumerOptions {
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
   maxWaitTimeMs: number;
+  /** The least a fetch answers with before maxWaitTimeMs has passed (kafkajs minBytes). */
+  minBytes: number;
   retry: BackoffOptions;
   onStopped(consumer: KafkaConsumer): void;
 }
@@ -56,6 +58,7 @@ export class KafkaConsumer implements Consumer {
       heartbeatInterval: o.heartbeatIntervalMs,
       rebalanceTimeout: o.rebalanceTimeoutMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
+      minBytes: o.minBytes,
       allowAutoTopicCreation: false,
     });
     const { GROUP_JOIN, REBALANCING, CRASH, STOP } = this.consumer.events;
