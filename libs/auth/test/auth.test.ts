@@ -75,8 +75,9 @@ describe("login", () => {
         times.push(performance.now() - start);
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const ratio = mean(unknown) / mean(known);
+    // The fastest try of each: a stall of the machine only ever lengthens a try (one of 225 ms among
+    // 27-36 ms ones failed a mean), while an unknown address that skipped the hash would be fast in every try.
+    const ratio = Math.min(...unknown) / Math.min(...known);
     assert.ok(ratio > 0.4 && ratio < 2.5, `unknown ${unknown.join()} ms vs known ${known.join()} ms`);
   });
 });

@@ -75,6 +75,6 @@ test("classifies mail.received from the embedded bus with settings from the envi
   assert.match(seen.get(clean.id)!.verdict.authResults, /^standalone\.test;/);
   assert.equal(seen.get(clean.id)?.verdict.score, -2); // SPF, DKIM, DMARC pass
   // MISSING_DATE (+1) makes -1: over the junk threshold set to -1.5 through the environment
-  assert.equal(seen.get(sloppy.id)?.verdict.score, -1);
+  assert.equal(seen.get(sloppy.id)?.verdict.score, -1, JSON.stringify(seen.get(sloppy.id)?.verdict.symbols));
   assert.equal(seen.get(sloppy.id)?.verdict.action, "junk");
 });
