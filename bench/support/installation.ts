@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from "kafkajs";
-import { Client } from "minio";
+import { dropBucket, s3AdminClient } from "@postline/testkit";
 
 /**
  * Deletes what a benchmark's cluster-mode installation (testkit's clusterEnv) left in the shared
@@ -8,7 +8,7 @@ import { Client } from "minio";
  * behind, and the next runs measure MinIO's scanner and Kafka's housekeeping working through them.
  */
 export async function removeInstallation(env: Record<string, string>): Promise<void> {
-  await Promise.all([removeTopics(env), removeBucket(env)]);
+  await Promise.all([removeTopics(env), dropBucket(s3AdminClient(), need(env, "POSTLINE_S3_BUCKET"))]);
 }
 
 async function removeTopics(env: Record<string, string>): Promise<void> {
@@ -21,25 +21,6 @@ async function removeTopics(env: Record<string, string>): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-async function removeBucket(env: Record<string, string>): Promise<void> {
-  const bucket = need(env, "POSTLINE_S3_BUCKET");
-  const url = new URL(need(env, "POSTLINE_S3_ENDPOINT"));
-  const client = new Client({
-    endPoint: url.hostname,
-    port: Number(url.port),
-    useSSL: url.protocol === "https:",
-    accessKey: need(env, "POSTLINE_S3_ACCESS_KEY"),
-    secretKey: need(env, "POSTLINE_S3_SECRET_KEY"),
-  });
-  if (!(await client.bucketExists(bucket))) return;
-  for (const u of (await client.listIncompleteUploadsQuery(bucket, "", "", "", "")).uploads) await client.abortMultipartUpload(bucket, u.key, u.uploadId);
-  const names: string[] = [];
-  for await (const item of client.listObjectsV2(bucket, "", true) as AsyncIterable<{ name?: string }>) if (item.name) names.push(item.name);
-  // removeObjects sends them in requests of at most 1,000 keys.
-  if (names.length > 0) await client.removeObjects(bucket, names);
-  await client.removeBucket(bucket);
 }
 
 function need(env: Record<string, string>, name: string): string {

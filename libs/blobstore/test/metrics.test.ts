@@ -6,8 +6,7 @@ import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
-import { Client } from "minio";
-import { metricSamples, testInfra, uniqueName, type MetricSample } from "@postline/testkit";
+import { dropBucket, metricSamples, s3AdminClient, testInfra, uniqueName, type MetricSample } from "@postline/testkit";
 import { BlobNotFoundError, FsBlobStore, openBlobStore, withBlobMetrics, type BlobStore, type BlobStoreConfig } from "../src/index.ts";
 import { blobStoreContract } from "./blobstore-contract.ts";
 import { MiB, readAll } from "./helpers.ts";
@@ -78,15 +77,10 @@ describe("blob store metrics", () => {
     const bucket = uniqueName("pl-metrics").toLowerCase().replaceAll("_", "-");
     const config: BlobStoreConfig = { kind: "s3", endpoint: s3.endpoint, region: s3.region, bucket, accessKey: s3.accessKey, secretKey: s3.secretKey };
     const registry = new Registry();
-    const url = new URL(s3.endpoint);
-    const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, pathStyle: true });
     try {
       await exercise(await openBlobStore(config, registry), registry);
     } finally {
-      const names: string[] = [];
-      for await (const item of client.listObjectsV2(bucket, "", true)) if (item.name) names.push(item.name);
-      if (names.length) await client.removeObjects(bucket, names);
-      await client.removeBucket(bucket);
+      await dropBucket(s3AdminClient(), bucket);
     }
   });
 

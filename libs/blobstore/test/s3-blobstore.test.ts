@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Client } from "minio";
-import { testInfra, uniqueName } from "@postline/testkit";
+import type { Client } from "minio";
+import { dropBucket, s3AdminClient as adminClient, testInfra, uniqueName } from "@postline/testkit";
 import { BlobNotFoundError, S3BlobStore, openBlobStore, type S3BlobStoreConfig } from "../src/index.ts";
 import { blobStoreContract } from "./blobstore-contract.ts";
 import { MiB, readAll, sha256 } from "./helpers.ts";
@@ -16,21 +16,6 @@ function configFor(bucket: string): S3BlobStoreConfig {
   return { endpoint: s3.endpoint, region: s3.region, bucket, accessKey: s3.accessKey, secretKey: s3.secretKey };
 }
 
-/** A client of our own, to look at the bucket from outside the store. */
-function adminClient(): Client {
-  const { s3 } = testInfra();
-  const url = new URL(s3.endpoint);
-  return new Client({
-    endPoint: url.hostname,
-    port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
-    useSSL: url.protocol === "https:",
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    region: s3.region,
-    pathStyle: true,
-  });
-}
-
 async function objectNames(client: Client, bucket: string, prefix: string): Promise<string[]> {
   const names: string[] = [];
   for await (const item of client.listObjectsV2(bucket, prefix, true)) if (item.name) names.push(item.name);
@@ -41,14 +26,6 @@ async function objectNames(client: Client, bucket: string, prefix: string): Prom
 async function incompleteUploads(client: Client, bucket: string, prefix: string): Promise<string[]> {
   const { uploads } = await client.listIncompleteUploadsQuery(bucket, "", "", "", "");
   return uploads.filter((u) => u.key.startsWith(prefix)).map((u) => `${u.key} (upload ${u.uploadId})`);
-}
-
-async function dropBucket(client: Client, bucket: string): Promise<void> {
-  if (!(await client.bucketExists(bucket))) return;
-  for (const u of (await client.listIncompleteUploadsQuery(bucket, "", "", "", "")).uploads) await client.abortMultipartUpload(bucket, u.key, u.uploadId);
-  const names = await objectNames(client, bucket, "");
-  if (names.length > 0) await client.removeObjects(bucket, names);
-  await client.removeBucket(bucket);
 }
 
 blobStoreContract(

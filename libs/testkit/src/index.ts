@@ -13,3 +13,4 @@ export { freeSharedPort, waitForListener } from "./loopback.ts";
 export { metricSamples, type MetricSample } from "./metrics.ts";
 export { startRspamd, type RspamdInstance, type RspamdOptions } from "./rspamd.ts";
 export { runProcess, type ProcessResult } from "./run-process.ts";
+export { dropBucket, s3AdminClient } from "./s3.ts";
