@@ -149,7 +149,7 @@ if [ -n "${POSTLINE_TEST_DATABASE_URL:-}" ] && [ -n "${POSTLINE_TEST_KAFKA_BROKE
   RUN_ENV+=(POSTLINE_MODE=cluster POSTLINE_DATABASE_URL="${POSTLINE_TEST_DATABASE_URL%/*}/$DB_NAME" POSTLINE_MIGRATE_ON_START=false
     POSTLINE_KAFKA_BROKERS="$POSTLINE_TEST_KAFKA_BROKERS" POSTLINE_BUS_NAMESPACE="${DB_NAME}." POSTLINE_BUS_PARTITIONS=1
     POSTLINE_S3_ENDPOINT="$POSTLINE_TEST_S3_ENDPOINT" POSTLINE_S3_ACCESS_KEY="$POSTLINE_TEST_S3_ACCESS_KEY" POSTLINE_S3_SECRET_KEY="$POSTLINE_TEST_S3_SECRET_KEY"
-    POSTLINE_S3_BUCKET="${DB_NAME//_/-}" POSTLINE_ADMIN_TOKEN="image-check-$$")
+    POSTLINE_S3_BUCKET="${DB_NAME//_/-}" POSTLINE_ADMIN_TOKEN="image-check-token-$$")
   ARGS=(dist/bin/cli.mjs migrate)
   out=$(as_image "${RUN_ENV[@]}" 2>&1) || { log "postline migrate (cluster) failed: $out"; exit 1; }
   echo "$out" | grep -q "applied" || { log "postline migrate applied nothing: $out"; exit 1; }
