@@ -33,8 +33,9 @@ export function message(opts: { subject?: string; from?: string; body?: string; 
 }
 
 export async function signed(raw: Buffer): Promise<Buffer> {
-  // mailauth's runtime takes signatureData (its typings suggest the top-level form, which signs nothing)
-  const r = await dkimSign(raw, { signatureData: [{ signingDomain: "sender.test", selector: "s1", privateKey: dkimPrivateKey }] } as never);
+  // mailauth's runtime takes signatureData (its typings suggest the top-level form, which signs nothing);
+  // signTime, because without it mailauth may emit a t= one higher than the one it signed (libs/dkim's signMessage)
+  const r = await dkimSign(raw, { signTime: new Date(), signatureData: [{ signingDomain: "sender.test", selector: "s1", privateKey: dkimPrivateKey }] } as never);
   return Buffer.concat([Buffer.from(r.signatures), raw]);
 }
 
