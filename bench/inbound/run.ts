@@ -4,8 +4,9 @@
  * 1. Accept rate: smtp-source (Postfix's load generator), 10 KB messages, 20 and 50 concurrent
  *    sessions, against inbound-mx in cluster mode (inbound-mx, spam-filter and delivery each their
  *    own process, the service bundles of `pnpm build:dist`, on the real PostgreSQL, Kafka and
- *    MinIO), and against a private Postfix instance. Measured twice: inbound-mx alone (the
- *    consumers not started yet), then the whole pipeline at work on the same two cores.
+ *    MinIO), and against two private Postfix instances: one relaying to smtp-sink, one delivering
+ *    into a Maildir itself (the job closest to the pipeline's). Ours is measured twice: inbound-mx
+ *    alone (the consumers not started yet), then the whole pipeline at work on the same two cores.
  * 2. End-to-end latency at a fixed offered rate: from the 250 reply to the message row existing in
  *    the mailbox (p50, p99).
  * 3. Peak RSS of each service process, and the CPU time each used per message (user + system over
@@ -93,6 +94,11 @@ const sink = await startSmtpSink({ capture: false, maxSessions: 1000 });
 const postfix = await startPostfix({ relayhost: `[127.0.0.1]:${sink.port}`, relayDomains: ["bench.test"] });
 if (WARMUP > 0) await smtpSource(postfix.port, 20, WARMUP);
 await postfix.waitForEmptyQueue(120_000);
+// And Postfix doing an inbound MX's whole job, as the pipeline does: accepting, then delivering each
+// message into a mailbox itself (virtual(8), one Maildir) instead of handing it on.
+const postfixMaildir = await startPostfix({ mailboxDomains: ["bench.test"] });
+if (WARMUP > 0) await smtpSource(postfixMaildir.port, 20, WARMUP);
+await postfixMaildir.waitForEmptyQueue(120_000);
 // Then the whole pipeline (the MX accepting while the spam filter and delivery work on the same
 // cores) and Postfix, each session count back to back: the speed of a shared machine drifts over
 // minutes, and a ratio of two runs far apart measures that drift. Each starts on an idle machine.
@@ -102,8 +108,11 @@ for (const sessions of [20, 50]) {
   await waitForMailbox(delivered);
   results[`postfix_${sessions}`] = await smtpSource(postfix.port, sessions, MESSAGES);
   await postfix.waitForEmptyQueue(120_000);
+  results[`postfix_maildir_${sessions}`] = await smtpSource(postfixMaildir.port, sessions, MESSAGES);
+  await postfixMaildir.waitForEmptyQueue(120_000);
 }
 await postfix.stop();
+await postfixMaildir.stop();
 await sink.stop();
 
 // End-to-end latency at a fixed offered rate: 250 reply → message row in the mailbox.
@@ -133,6 +142,9 @@ const figures = {
   ratio_to_postfix: round(Math.min(results.accept_20! / results.postfix_20!, results.accept_50! / results.postfix_50!), 2),
   ratio_to_postfix_20: round(results.accept_20! / results.postfix_20!, 2),
   ratio_to_postfix_50: round(results.accept_50! / results.postfix_50!, 2),
+  postfix_maildir_per_s_20: round(results.postfix_maildir_20!),
+  postfix_maildir_per_s_50: round(results.postfix_maildir_50!),
+  ratio_to_postfix_maildir: round(Math.min(results.accept_20! / results.postfix_maildir_20!, results.accept_50! / results.postfix_maildir_50!), 2),
   accept_alone_per_s_20: round(results.alone_20!),
   accept_alone_per_s_50: round(results.alone_50!),
   ratio_alone_to_postfix: round(Math.min(results.alone_20! / results.postfix_20!, results.alone_50! / results.postfix_50!), 2),
@@ -149,6 +161,8 @@ console.log("| measure | Postline | Postfix | ratio |");
 console.log("| --- | --- | --- | --- |");
 console.log(`| accepted msg/s, 20 sessions | ${figures.accept_per_s_20} | ${figures.postfix_per_s_20} | ${figures.ratio_to_postfix_20} |`);
 console.log(`| accepted msg/s, 50 sessions | ${figures.accept_per_s_50} | ${figures.postfix_per_s_50} | ${figures.ratio_to_postfix_50} |`);
+console.log(`| accepted msg/s, 20 sessions; Postfix delivering into a Maildir | ${figures.accept_per_s_20} | ${figures.postfix_maildir_per_s_20} | ${round(results.accept_20! / results.postfix_maildir_20!, 2)} |`);
+console.log(`| accepted msg/s, 50 sessions; Postfix delivering into a Maildir | ${figures.accept_per_s_50} | ${figures.postfix_maildir_per_s_50} | ${round(results.accept_50! / results.postfix_maildir_50!, 2)} |`);
 console.log(`| accepted msg/s, 20 sessions, inbound-mx alone | ${figures.accept_alone_per_s_20} | ${figures.postfix_per_s_20} | ${round(results.alone_20! / results.postfix_20!, 2)} |`);
 console.log(`| accepted msg/s, 50 sessions, inbound-mx alone | ${figures.accept_alone_per_s_50} | ${figures.postfix_per_s_50} | ${round(results.alone_50! / results.postfix_50!, 2)} |`);
 console.log(`| end-to-end p50 at ${LATENCY_RATE} msg/s offered | ${figures.e2e_p50_ms} ms | | |`);
