@@ -1,32 +1,13 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { startDnsServer, startRspamd, type DnsServer, type RspamdInstance } from "@postline/testkit";
+import { startDnsServer, rspamdTestMessage, startRspamd, type DnsServer, type RspamdInstance } from "@postline/testkit";
 import { checkWithRspamd, createClassifier, defaultRules, rspamdRule, type ClassifyResult, type RspamdOptions } from "../src/index.ts";
 
 // The Rspamd merge against a real, private Rspamd from Debian's package (network modules off, its
 // resolver on a dead loopback port). Through the spam filter service: services/spam-filter/test/rspamd.test.ts.
-const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
-
-function message(subject: string, body: string): Buffer {
-  return Buffer.from(
-    [
-      "From: Alice <alice@sender.test>",
-      "To: bob@example.test",
-      `Subject: ${subject}`,
-      "Date: Tue, 10 Mar 2026 10:00:00 +0000",
-      `Message-ID: <${Math.random().toString(36).slice(2)}@sender.test>`,
-      "MIME-Version: 1.0",
-      "Content-Type: text/plain; charset=utf-8",
-      "",
-      body,
-      "",
-    ].join("\r\n"),
-  );
-}
-
-const plain = () => message("Minutes of the meeting", "Hello Bob,\r\n\r\nattached are the minutes of Tuesday's meeting.\r\n\r\nAlice");
-const gtube = () => message("Test spam", `This is the GTUBE:\r\n${GTUBE}\r\n`);
+const plain = () => rspamdTestMessage("plain");
+const gtube = () => rspamdTestMessage("gtube");
 
 let dns: DnsServer;
 let rspamd: RspamdInstance;

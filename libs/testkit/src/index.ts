@@ -11,6 +11,6 @@ export { startSmtpSink, type SmtpSink, type SmtpSinkOptions, type SinkMessage } 
 export { startSlowProxy, type SlowProxy, type SlowProxyOptions } from "./slow-proxy.ts";
 export { freeSharedPort, waitForListener } from "./loopback.ts";
 export { metricSamples, type MetricSample } from "./metrics.ts";
-export { startRspamd, type RspamdInstance, type RspamdOptions } from "./rspamd.ts";
+export { rspamdTestMessage, startRspamd, type RspamdInstance, type RspamdOptions } from "./rspamd.ts";
 export { runProcess, type ProcessResult } from "./run-process.ts";
 export { dropBucket, s3AdminClient } from "./s3.ts";

@@ -144,3 +144,28 @@ worker "normal" {
     },
   };
 }
+
+/** The GTUBE test string, which Rspamd (like SpamAssassin) always scores as spam. */
+const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+/** A message from alice@sender.test to bob@example.test: an ordinary one, or one carrying the GTUBE. */
+export function rspamdTestMessage(kind: "plain" | "gtube"): Buffer {
+  const [subject, body] =
+    kind === "gtube"
+      ? ["Test spam", `This is the GTUBE:\r\n${GTUBE}\r\n`]
+      : ["Minutes of the meeting", "Hello Bob,\r\n\r\nattached are the minutes of Tuesday's meeting.\r\n\r\nAlice"];
+  return Buffer.from(
+    [
+      "From: Alice <alice@sender.test>",
+      "To: bob@example.test",
+      `Subject: ${subject}`,
+      "Date: Tue, 10 Mar 2026 10:00:00 +0000",
+      `Message-ID: <${Math.random().toString(36).slice(2)}@sender.test>`,
+      "MIME-Version: 1.0",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      body,
+      "",
+    ].join("\r\n"),
+  );
+}

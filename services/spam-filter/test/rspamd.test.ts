@@ -9,32 +9,13 @@ import { parseConfig, platformSchema } from "@postline/config";
 import type { Db } from "@postline/db";
 import { decodeEvent, mailAccepted, mailClassified, newMailId, publishEvent, type MailClassified } from "@postline/events";
 import { createLogger, metricsRegistry } from "@postline/telemetry";
-import { createPgliteDatabase, startDnsServer, startRspamd, type DnsServer, type RspamdInstance } from "@postline/testkit";
+import { createPgliteDatabase, startDnsServer, rspamdTestMessage, startRspamd, type DnsServer, type RspamdInstance } from "@postline/testkit";
 import { spamFilterService } from "../src/index.ts";
 
 // The Rspamd merge through the spam filter service, against a real, private Rspamd from Debian's
 // package (network modules off, its resolver on a dead loopback port).
-const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
-
-function message(subject: string, body: string): Buffer {
-  return Buffer.from(
-    [
-      "From: Alice <alice@sender.test>",
-      "To: bob@example.test",
-      `Subject: ${subject}`,
-      "Date: Tue, 10 Mar 2026 10:00:00 +0000",
-      `Message-ID: <${Math.random().toString(36).slice(2)}@sender.test>`,
-      "MIME-Version: 1.0",
-      "Content-Type: text/plain; charset=utf-8",
-      "",
-      body,
-      "",
-    ].join("\r\n"),
-  );
-}
-
-const plain = () => message("Minutes of the meeting", "Hello Bob,\r\n\r\nattached are the minutes of Tuesday's meeting.\r\n\r\nAlice");
-const gtube = () => message("Test spam", `This is the GTUBE:\r\n${GTUBE}\r\n`);
+const plain = () => rspamdTestMessage("plain");
+const gtube = () => rspamdTestMessage("gtube");
 
 let dns: DnsServer;
 let rspamd: RspamdInstance;
