@@ -74,6 +74,9 @@ const variants: Record<string, TokenizeOptions> = {
   "+all+headers": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, allHeaderValues: true },
   "+all+osb": { ...base, structure: true, caseTokens: true, skipLong: true, urlShape: true, skipPairs: true },
   "+all-bigrams": { ...base, bigrams: false, structure: true, caseTokens: true, skipLong: true, urlShape: true },
+  "+alignment": { ...defaultTokenizeOptions, alignment: true },
+  "+relays": { ...defaultTokenizeOptions, relayShape: true },
+  "+relays+alignment": { ...defaultTokenizeOptions, relayShape: true, alignment: true },
 };
 /** Ablations: "+structure+case" without the tokens of some prefixes ("-ho:,hn:"). */
 function tokensOf(it: Item, variant: string): string[] {
@@ -254,6 +257,7 @@ if (stage === "tokens") {
 // their mean (and the range of each measure).
 //   tune.ts 5 logistic [rates] [averaging windows, 0 = the last weights] [junk points] [chi-square weights] [orders]
 // Without arguments: the shipped defaults (rate 0.7, ~300 steps, junk at 0.95, chi-square × 0.1).
+// TOKENIZER=<variant> runs it on another tokenizer variant (stage 12: TOKENIZER=+relays+alignment).
 // DIAG=1 also lists the TRAIN messages most orders get wrong at the first junk point, with their symbols.
 if (stage === "logistic") {
   const rates = (process.argv[4] ?? String(defaultLogisticOptions.rate)).split(",").map(Number);
@@ -261,7 +265,8 @@ if (stage === "logistic") {
   const points = (process.argv[6] ?? "0.95").split(",").map(Number);
   const chiWeights = (process.argv[7] ?? "0.1").split(",").map(Number);
   const orders = Number(process.argv[8] ?? 4);
-  const hashes = items.map((it) => [...new Set(tokensOf(it, "default").map(tokenHash))]);
+  const tokenizer = process.env.TOKENIZER ?? "default";
+  const hashes = items.map((it) => [...new Set(tokensOf(it, tokenizer).map(tokenHash))]);
   const logisticCv = (o: LogisticOptions, order: number): number[] => {
     const out = new Array<number>(items.length);
     for (let fold = 0; fold < k; fold++) {
@@ -279,10 +284,10 @@ if (stage === "logistic") {
     }
     return out;
   };
-  const list = foldsOf("default");
+  const list = foldsOf(tokenizer);
   const chiSquare = items.map((it) => {
     const { counts, ns, nh } = list[it.fold]!;
-    return combine(tokensOf(it, "default").map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions).probability;
+    return combine(tokensOf(it, tokenizer).map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions).probability;
   });
   const measure = (probs: number[], chiWeight: number, junkAt: number) => {
     const curve = logisticCurveAt(junkAt);

@@ -29,6 +29,8 @@ import {
   logisticStep,
   scoreFor,
   stripHtml,
+  tokenize,
+  defaultTokenizeOptions,
   trainingOrder,
   type TokenWeight,
 } from "../src/bayes/index.ts";
@@ -89,6 +91,42 @@ describe("Bayes tokenizer", () => {
     const tokens = bayesTokens(await parse(MESSAGE));
     const bad = tokens.filter((t) => /postline|authentication-results|return-path|received|spf|alice|ours\.test|color|var a|hidden|^h:to$/.test(t));
     assert.deepEqual(bad, []);
+  });
+
+  it("relay shape and alignment (off by default): reverse names, HELO, forged relays, domains that agree with From", async () => {
+    const forged = await parse([
+      "Received: from mx.ours.test (mx.ours.test [192.0.2.9]) by mx.ours.test",
+      "Received: from aol.com ([203.0.113.7]) by relay.isp.test with SMTP",
+      "Received: from pc7 (host-113-7.dsl.isp.test [198.51.100.7]) by aol.com",
+      "Received: from box.internal ([10.0.0.3]) by pc7",
+      "From: <mike@aol.com>",
+      "Message-ID: <x@yxxpql>",
+      "Subject: hi",
+      "",
+      "see http://cheap.example.net/ and http://other.example.org/",
+      "",
+    ].join("\r\n"));
+    const tokens = tokenize(forged, { ...defaultTokenizeOptions, relayShape: true, alignment: true });
+    for (const t of ["rs:first:rdns:none", "rs:first:helo:name", "rs:helo-claims-from", "rs:later:rdns-dynamic", "rs:later:helo:bare", "rs:public-hops:2", "al:mid:none", "al:mid:bare-host", "al:links:no-own", "al:link-domains:2-3", "al:relays:from"]) {
+      assert.ok(tokens.includes(t), `${t} in ${tokens.filter((x) => /^(rs|al):/.test(x)).join(" ")}`);
+    }
+    assert.ok(!tokens.some((t) => t.startsWith("rs:") && t.includes("private")), "private hops are skipped");
+    const aligned = tokenize(await parse([
+      "Received: from mx.ours.test (mx.ours.test [192.0.2.9]) by mx.ours.test",
+      "Received: from out.news.example.com (out.news.example.com [198.51.100.20]) by mx.isp.test",
+      "From: News <news@news.example.com>",
+      "Reply-To: help@example.com",
+      "Message-ID: <1@out.news.example.com>",
+      "List-Id: <weekly.example.com>",
+      "Subject: weekly",
+      "",
+      "read https://www.example.com/issue",
+      "",
+    ].join("\r\n")), { ...defaultTokenizeOptions, relayShape: true, alignment: true });
+    for (const t of ["rs:first:rdns:yes", "rs:first:helo-rdns:same", "rs:rdns-is-from", "al:mid:org", "al:links:all-own", "al:relays:from", "al:reply-to:org", "al:list:from"]) {
+      assert.ok(aligned.includes(t), `${t} in ${aligned.filter((x) => /^(rs|al):/.test(x)).join(" ")}`);
+    }
+    assert.ok(!bayesTokens(forged).some((t) => /^(rs|al):/.test(t)), "off by default");
   });
 
   it("strips HTML: tags to spaces, entities decoded, links collected", () => {

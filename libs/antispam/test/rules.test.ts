@@ -104,6 +104,9 @@ describe("rules", () => {
     }
     const diverted = await run(message({ replyTo: "payments@evil-collector.test", extraHeaders: listHeaders }));
     assert.match(hit(diverted, "REPLYTO_DOMAIN_MISMATCH")?.detail ?? "", /evil-collector\.test/);
+    // a List-Id without a phrase ("<id>" alone) names the list's domain too
+    const bare = await run(message({ replyTo: "hiking@lists.club.test", extraHeaders: ["List-Id: <hiking.lists.club.test>"] }));
+    assert.equal(hit(bare, "REPLYTO_DOMAIN_MISMATCH"), undefined, "bare List-Id");
   });
 
   test("a link into the From address's own domain (its click tracking) is no URL_TEXT_MISMATCH", async () => {

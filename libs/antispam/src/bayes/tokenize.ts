@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { getDomain } from "tldts";
 import type { ContentView } from "../message.ts";
+import { alignmentTokens } from "./alignment.ts";
 import { stripHtml } from "./html.ts";
+import { relayShapeTokens } from "./relays.ts";
 
 /**
  * The features of a message for the Bayes classifier, as strings with a prefix naming where they
@@ -47,6 +49,10 @@ export interface TokenizeOptions {
   caseTokens?: boolean;
   /** Words longer than 24 characters as "skip" shape tokens (first character + length bucket), as SpamBayes. */
   skipLong?: boolean;
+  /** Whether the Message-ID's, links', relays', Reply-To's, Sender's and list's domains agree with the From domain (`al:`, alignment.ts). */
+  alignment?: boolean;
+  /** Per relay hop below the topmost: reverse name present, HELO kind, HELO vs reverse name, dynamic-looking, forged From domain (`rs:`, relays.ts). */
+  relayShape?: boolean;
   /** Shape of each link: scheme, port, user part, escapes, query, path depth, file extension, top-level domain (`us:`). */
   urlShape?: boolean;
 }
@@ -103,9 +109,15 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
 
   // Headers
   let receivedSeen = 0;
+  const relayHosts: string[] = [];
+  const relayValues: string[] = [];
   for (const { key, line } of parsed.headerLines ?? []) {
     const name = key.toLowerCase();
-    if (name === "received" && options.received && receivedSeen++ > 0) addReceived(out, line);
+    if (name === "received" && receivedSeen++ > 0) {
+      if (options.received) addReceived(out, line);
+      if (options.relayShape) relayValues.push(headerValue(line));
+      if (options.alignment) for (const m of line.slice(0, 1000).matchAll(RECEIVED_HOST)) relayHosts.push(m[1]!.toLowerCase());
+    }
     if (IGNORED_HEADERS.has(name) && !VALUE_HEADERS.has(name)) continue;
     if (IGNORED_PREFIXES.some((p) => name.startsWith(p))) continue;
     out.add(`h:${name}`);
@@ -151,16 +163,18 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
   for (const m of text.matchAll(URL)) urls.push(m[0]);
   for (const m of text.matchAll(EMAIL_DOMAIN)) out.add(`ed:${m[1]!.toLowerCase()}`);
   let links = 0;
+  const linkDomains: string[] = [];
   for (const url of urls) {
     const host = hostOf(url);
     if (!host) continue;
     links++;
+    linkDomains.push(getDomain(host) ?? host);
     out.add(`u:${host}`);
     if (options.urlPaths) {
       const path = url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/^www\.[^/]*/i, "");
       for (const w of words(path.slice(0, 200))) out.add(`up:${w}`);
     }
-    out.add(`ud:${getDomain(host) ?? host}`);
+    out.add(`ud:${linkDomains[linkDomains.length - 1]}`);
     if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) out.add("x:url-ip");
   }
   out.add(`x:links:${links === 0 ? "0" : links < 3 ? "1-2" : links < 10 ? "3-9" : "10+"}`);
@@ -182,6 +196,11 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
     out.add(`z:caps:${bucket(caps)}`);
   }
   if (options.structure) addStructure(out, content, subject, html, text, links);
+  if (options.alignment) for (const t of alignmentTokens(parsed, linkDomains, relayHosts)) out.add(t);
+  if (options.relayShape) {
+    const fromHost = /@([^@\s>]+)$/.exec(parsed.from?.value[0]?.address ?? "")?.[1]?.toLowerCase();
+    for (const t of relayShapeTokens(relayValues, fromHost ? getDomain(fromHost) ?? fromHost : null)) out.add(t);
+  }
   return [...out];
 }
 

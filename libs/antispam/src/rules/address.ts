@@ -29,3 +29,18 @@ const validAddress = new RegExp(`^[^\\s@"]+@(?:${label}\\.)+[A-Za-z][A-Za-z0-9-]
 export function isValidAddress(address: string | undefined): boolean {
   return address !== undefined && validAddress.test(address);
 }
+
+/** The organizational domains of a list's own addresses: the mailto: of its List-* fields (RFC 2369) and its List-Id (RFC 2919), from mailparser's "list" value. */
+export function listDomains(list: unknown): string[] {
+  if (typeof list !== "object" || list === null) return [];
+  const domains: string[] = [];
+  for (const [field, value] of Object.entries(list as Record<string, { mail?: unknown; id?: unknown; name?: unknown } | undefined>)) {
+    const mailDomain = typeof value?.mail === "string" ? domainOfAddress(value.mail) : null;
+    if (mailDomain) domains.push(organizationalDomain(mailDomain));
+    // List-Id: list-label "." namespace, e.g. "users.lists.example.org"; mailparser puts a bare
+    // "<users.lists.example.org>" (no phrase) in `name`, not `id`
+    const id = field === "id" ? (value?.id ?? (typeof value?.name === "string" && /^[\w.-]+\.[a-z]{2,}$/i.test(value.name) ? value.name : undefined)) : undefined;
+    if (typeof id === "string" && id.includes(".")) domains.push(organizationalDomain(id.toLowerCase()));
+  }
+  return domains;
+}

@@ -1,4 +1,4 @@
-import { domainOfAddress, fromDomain, mailboxes, organizationalDomain } from "./address.ts";
+import { domainOfAddress, fromDomain, listDomains, mailboxes, organizationalDomain } from "./address.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -21,16 +21,3 @@ export const replyToMismatchRule: Rule = {
     return [];
   },
 };
-
-/** The organizational domains of a list's own addresses: the mailto: of its List-* fields (RFC 2369) and its List-Id (RFC 2919), from mailparser's "list" value. */
-function listDomains(list: unknown): string[] {
-  if (typeof list !== "object" || list === null) return [];
-  const domains: string[] = [];
-  for (const [field, value] of Object.entries(list as Record<string, { mail?: unknown; id?: unknown } | undefined>)) {
-    const mailDomain = typeof value?.mail === "string" ? domainOfAddress(value.mail) : null;
-    if (mailDomain) domains.push(organizationalDomain(mailDomain));
-    // List-Id: list-label "." namespace, e.g. "users.lists.example.org"
-    if (field === "id" && typeof value?.id === "string" && value.id.includes(".")) domains.push(organizationalDomain(value.id.toLowerCase()));
-  }
-  return domains;
-}
