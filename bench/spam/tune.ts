@@ -77,6 +77,12 @@ const variants: Record<string, TokenizeOptions> = {
   "+alignment": { ...defaultTokenizeOptions, alignment: true },
   "+relays": { ...defaultTokenizeOptions, relayShape: true },
   "+relays+alignment": { ...defaultTokenizeOptions, relayShape: true, alignment: true },
+  "default+osb": { ...defaultTokenizeOptions, skipPairs: true },
+  "default+headers": { ...defaultTokenizeOptions, allHeaderValues: true },
+  "default+paths": { ...defaultTokenizeOptions, urlPaths: true },
+  "default+urlshape": { ...defaultTokenizeOptions, urlShape: true },
+  "default+skip": { ...defaultTokenizeOptions, skipLong: true },
+  "default+all": { ...defaultTokenizeOptions, skipPairs: true, allHeaderValues: true, urlPaths: true, urlShape: true, skipLong: true, alignment: true, relayShape: true },
 };
 /** Ablations: "+structure+case" without the tokens of some prefixes ("-ho:,hn:"). */
 function tokensOf(it: Item, variant: string): string[] {
