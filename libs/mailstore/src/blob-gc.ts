@@ -27,16 +27,17 @@ export interface BlobGcOptions {
  * can run at once: each skips rows another one holds.
  */
 export async function blobGc(db: Db, blobs: BlobStore, graceMs: number, options: BlobGcOptions = {}): Promise<BlobGcResult> {
-  const cutoff = new Date(Date.now() - graceMs);
+  // Cut-offs in the database's clock, the one that stamped the rows: a client's clock may be skewed,
+  // and its millisecond Date is coarser than now()'s microseconds.
   // A message row still naming the blob would mean a miscounted reference: never collect then.
   const stamped = await db.query<{ hash: string }>(
     `UPDATE blobs SET collected_at = now()
       WHERE hash IN (SELECT hash FROM blobs b
-                      WHERE b.refcount = 0 AND b.unreferenced_at < $1 AND b.collected_at IS NULL
+                      WHERE b.refcount = 0 AND b.unreferenced_at < now() - $1 * interval '1 millisecond' AND b.collected_at IS NULL
                         AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_hash = b.hash)
                       ORDER BY b.unreferenced_at LIMIT $2 FOR UPDATE SKIP LOCKED)
       RETURNING hash`,
-    [cutoff, options.limit ?? 1000],
+    [graceMs, options.limit ?? 1000],
   );
   const deleted: string[] = [];
   for (const { hash } of stamped.rows) {
@@ -49,8 +50,9 @@ export async function blobGc(db: Db, blobs: BlobStore, graceMs: number, options:
     if (gone) deleted.push(hash);
   }
   await db.query(
-    "DELETE FROM blobs WHERE hash IN (SELECT hash FROM blobs WHERE collected_at < $1 LIMIT $2) AND collected_at < $1",
-    [new Date(Date.now() - (options.tombstoneMs ?? 24 * 3600_000)), options.limit ?? 1000],
+    `DELETE FROM blobs WHERE hash IN (SELECT hash FROM blobs WHERE collected_at < now() - $1 * interval '1 millisecond' LIMIT $2)
+       AND collected_at < now() - $1 * interval '1 millisecond'`,
+    [options.tombstoneMs ?? 24 * 3600_000, options.limit ?? 1000],
   );
   return { deleted };
 }
