@@ -350,6 +350,21 @@ export function mailstoreSuite(name: string, open: () => Promise<{ db: Db; close
       assert.equal(await blobRow(fresh.key), undefined);
     });
 
+    // Against a server only: PGlite runs inside this process and reads the same Date.now().
+    if (!name.includes("PGlite")) test("blob collection goes by the database's clock: a client clock behind it changes nothing", async () => {
+      const blob = await putBlob(`Subject: skew ${Math.random()}\r\n\r\n`);
+      await registerUnreferencedBlob(db, blob);
+      const realNow = Date.now;
+      Date.now = () => realNow() - 60_000;
+      try {
+        assert.ok((await blobGc(db, blobs, 0)).deleted.includes(blob.key), "collected with no grace");
+        await blobGc(db, blobs, 60 * 60 * 1000, { tombstoneMs: 0 });
+      } finally {
+        Date.now = realNow;
+      }
+      assert.equal(await blobRow(blob.key), undefined, "tombstone gone with tombstoneMs 0");
+    });
+
     test("quarantine: holds a blob reference, release gives the event, discard gives the reference back", async () => {
       const blob = await putBlob(`Subject: spam ${Math.random()}\r\n\r\n`);
       const event = classified(blob, "quarantine");
