@@ -9,10 +9,10 @@ import { domainOfAddress, listDomains, mailboxes, organizationalDomain } from ".
  * senders: a newsletter whose Message-ID, links and relays all sit in its own domain looks like
  * every other such newsletter, and a spam with a borrowed From looks like other spam.
  *
- * `linkDomains` are the registrable domains of the message's links, `relayHosts` the hosts named
- * in its Received fields below the topmost.
+ * `linkHosts` are the hosts of the message's links, `relayHosts` the hosts named in its Received
+ * fields below the topmost.
  */
-export function alignmentTokens(parsed: ParsedMail, linkDomains: readonly string[], relayHosts: readonly string[]): string[] {
+export function alignmentTokens(parsed: ParsedMail, linkHosts: readonly string[], relayHosts: readonly string[]): string[] {
   const from = mailboxes(parsed.from)[0];
   const fromHost = domainOfAddress(from?.address);
   if (!fromHost) return ["al:no-from"];
@@ -28,6 +28,7 @@ export function alignmentTokens(parsed: ParsedMail, linkDomains: readonly string
   relation("mid", midHost && midHost.includes(".") ? midHost : null);
   if (midHost && !midHost.includes(".")) out.push("al:mid:bare-host");
 
+  const linkDomains = linkHosts.map(organizationalDomain);
   if (linkDomains.length === 0) out.push("al:links:none");
   else {
     const own = linkDomains.filter((d) => d === org).length;

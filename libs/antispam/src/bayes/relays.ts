@@ -5,10 +5,11 @@ import { organizationalDomain } from "../rules/address.ts";
  * the receiving relay found a reverse name for the client, what the client said in HELO (an
  * address literal, a bare word, a name), whether that name agrees with the reverse name, whether
  * the reverse name looks dynamic (the address's digits in it), and whether the HELO claims the
- * From domain while the reverse name does not (a forged relay). Hops from private or loopback
- * addresses (a site's own internal relays) are skipped; the first public hop from the top (where
- * the message entered the receiving site) is `rs:first:`, the ones before it `rs:later:`. These are what SpamAssassin's
- * RDNS_NONE, RDNS_DYNAMIC and HELO-mismatch rules look at; as tokens, the models learn their weight.
+ * From domain while the reverse name does not (a forged relay). These are what SpamAssassin's
+ * RDNS_NONE, RDNS_DYNAMIC and HELO-mismatch rules look at; as tokens, the models learn their
+ * weight. Hops from private or loopback addresses (a site's own internal relays) are skipped; the
+ * first public hop from the top (where the message entered the receiving site) is `rs:first:`,
+ * the ones before it `rs:later:`.
  *
  * Understood forms: `from HELO (RDNS [IP])` (Postfix, Sendmail), `from HELO (unknown [IP])`,
  * `from HELO ([IP])` (no reverse name), `from RDNS ([IP] helo=HELO)` (Exim).
@@ -16,6 +17,7 @@ import { organizationalDomain } from "../rules/address.ts";
 const FROM_CLAUSE = /^\s*from\s+(\S+)\s*\(([^)]*)\)/i;
 const IP = /\[?((?:\d{1,3}\.){3}\d{1,3})\]?/;
 
+/** `fromOrg`: the From address's organizational domain (organizationalDomain), null without one. */
 export function relayShapeTokens(receivedValues: readonly string[], fromOrg: string | null): string[] {
   const out = new Set<string>();
   let publicHops = 0;
@@ -43,7 +45,7 @@ export function relayShapeTokens(receivedValues: readonly string[], fromOrg: str
     if (rdns && heloKind === "name") {
       out.add(`rs:${hop}:helo-rdns:${helo === rdns ? "same" : organizationalDomain(helo) === organizationalDomain(rdns) ? "org" : "differ"}`);
     }
-    if (rdns && ip && looksDynamic(rdns, ip)) out.add(`rs:${hop}:rdns-dynamic`);
+    if (rdns && looksDynamic(rdns, ip)) out.add(`rs:${hop}:rdns-dynamic`);
     if (fromOrg && heloKind === "name" && organizationalDomain(helo) === fromOrg && (!rdns || organizationalDomain(rdns) !== fromOrg)) {
       out.add("rs:helo-claims-from");
     }

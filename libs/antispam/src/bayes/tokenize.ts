@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { getDomain } from "tldts";
 import type { ContentView } from "../message.ts";
+import { fromDomain, organizationalDomain } from "../rules/address.ts";
 import { alignmentTokens } from "./alignment.ts";
 import { stripHtml } from "./html.ts";
 import { relayShapeTokens } from "./relays.ts";
@@ -163,18 +164,18 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
   for (const m of text.matchAll(URL)) urls.push(m[0]);
   for (const m of text.matchAll(EMAIL_DOMAIN)) out.add(`ed:${m[1]!.toLowerCase()}`);
   let links = 0;
-  const linkDomains: string[] = [];
+  const linkHosts: string[] = [];
   for (const url of urls) {
     const host = hostOf(url);
     if (!host) continue;
     links++;
-    linkDomains.push(getDomain(host) ?? host);
+    linkHosts.push(host);
     out.add(`u:${host}`);
     if (options.urlPaths) {
       const path = url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/^www\.[^/]*/i, "");
       for (const w of words(path.slice(0, 200))) out.add(`up:${w}`);
     }
-    out.add(`ud:${linkDomains[linkDomains.length - 1]}`);
+    out.add(`ud:${getDomain(host) ?? host}`);
     if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) out.add("x:url-ip");
   }
   out.add(`x:links:${links === 0 ? "0" : links < 3 ? "1-2" : links < 10 ? "3-9" : "10+"}`);
@@ -196,10 +197,10 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
     out.add(`z:caps:${bucket(caps)}`);
   }
   if (options.structure) addStructure(out, content, subject, html, text, links);
-  if (options.alignment) for (const t of alignmentTokens(parsed, linkDomains, relayHosts)) out.add(t);
+  if (options.alignment) for (const t of alignmentTokens(parsed, linkHosts, relayHosts)) out.add(t);
   if (options.relayShape) {
-    const fromHost = /@([^@\s>]+)$/.exec(parsed.from?.value[0]?.address ?? "")?.[1]?.toLowerCase();
-    for (const t of relayShapeTokens(relayValues, fromHost ? getDomain(fromHost) ?? fromHost : null)) out.add(t);
+    const fromHost = fromDomain(parsed.from);
+    for (const t of relayShapeTokens(relayValues, fromHost ? organizationalDomain(fromHost) : null)) out.add(t);
   }
   return [...out];
 }
