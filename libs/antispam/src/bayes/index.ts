@@ -44,7 +44,7 @@ export interface BayesOptions {
    * symbol, as chosen by cross-validation. Account models (BAYES_USER_*) always count in full.
    */
   globalWeight?: number;
-  /** The logistic regression's probability → score (default: defaultLogisticCurve, junk from 0.95). */
+  /** The logistic regression's probability → score (default: defaultLogisticCurve, junk from 0.98). */
   logisticCurve?: ScoreCurve;
   /** false: no LOGREG_* verdict, and the global chi-square counts in full (the classifier before the regression). Default true. */
   logistic?: boolean;

@@ -56,9 +56,11 @@ export interface TokenizeOptions {
   relayShape?: boolean;
   /** Shape of each link: scheme, port, user part, escapes, query, path depth, file extension, top-level domain (`us:`). */
   urlShape?: boolean;
+  /** HTML tag names (`tag:`) and, with `structure`, tag attribute names (`ta:`). Hidden-text styles (`ta:invisible`) are kept without it. */
+  markup?: boolean;
 }
 
-/** Chosen by blocked 5-fold cross-validation on TRAIN (bench/spam/tune.ts stages 6–7; docs/spam-filter.md). */
+/** Chosen by 5-fold cross-validation on TRAIN (bench/spam/tune.ts stages 6–7 and 13, markup off; docs/spam-filter.md). */
 export const defaultTokenizeOptions: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true, structure: true, caseTokens: true };
 
 const IGNORED_HEADERS = new Set([
@@ -154,7 +156,7 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
   if (html) {
     const stripped = stripHtml(html.slice(0, options.maxBodyChars * 2));
     urls.push(...stripped.urls);
-    for (const tag of stripped.tags) out.add(`tag:${tag}`);
+    if (options.markup) for (const tag of stripped.tags) out.add(`tag:${tag}`);
     if (!text.trim()) out.add("x:html-only");
     text = text ? `${text}\n${stripped.text}` : stripped.text;
   }
@@ -196,7 +198,7 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
     }
     out.add(`z:caps:${bucket(caps)}`);
   }
-  if (options.structure) addStructure(out, content, subject, html, text, links);
+  if (options.structure) addStructure(out, content, subject, html, text, links, options.markup ?? false);
   if (options.alignment) for (const t of alignmentTokens(parsed, linkHosts, relayHosts)) out.add(t);
   if (options.relayShape) {
     const fromHost = fromDomain(parsed.from);
@@ -222,7 +224,7 @@ function headerValue(line: string): string {
 const MIME_TYPE = /^content-type:[ \t]*([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/gim;
 const MIME_ENCODING = /^content-transfer-encoding:[ \t]*"?([a-z0-9-]+)/gim;
 
-function addStructure(out: Set<string>, content: ContentView, subject: string, html: string, text: string, links: number): void {
+function addStructure(out: Set<string>, content: ContentView, subject: string, html: string, text: string, links: number, markup: boolean): void {
   const lines = content.parsed.headerLines ?? [];
   // header order (names, transport ones left out) and count
   const names = lines.map((h) => h.key.toLowerCase()).filter((n) => !IGNORED_TRANSPORT.has(n) && !IGNORED_PREFIXES.some((p) => n.startsWith(p)));
@@ -264,7 +266,7 @@ function addStructure(out: Set<string>, content: ContentView, subject: string, h
     for (const m of html.slice(0, 200_000).matchAll(/<([a-z][a-z0-9]*)\b([^>]*)>/gi)) {
       const tag = m[1]!.toLowerCase();
       if (tag === "img") images++;
-      for (const a of m[2]!.matchAll(/\b([a-z-]+)\s*=/gi)) out.add(`ta:${tag}.${a[1]!.toLowerCase().replace("color", "colr")}`);
+      if (markup) for (const a of m[2]!.matchAll(/\b([a-z-]+)\s*=/gi)) out.add(`ta:${tag}.${a[1]!.toLowerCase().replace("color", "colr")}`);
       if (/display\s*:\s*none|visibility\s*:\s*hidden/i.test(m[2]!)) out.add("ta:invisible");
     }
     out.add(`z:img:${bucket(images)}`);
