@@ -22,6 +22,9 @@ export { antispamSchema, resolverFromSettings, sessionPolicyOptionsFromSettings,
 export type { AccountContext, AccountPolicy, RecipientAccount } from "./policy.ts";
 export {
   BayesStore,
+  defaultExpiryOptions,
+  type ExpiryOptions,
+  type ExpiryResult,
   bayesTokens,
   messageKeyOf,
   bayesRule,

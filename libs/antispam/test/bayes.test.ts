@@ -29,8 +29,10 @@ import {
   logisticStep,
   scoreFor,
   stripHtml,
+  tokenHash,
   tokenize,
   defaultTokenizeOptions,
+  defaultExpiryOptions,
   trainingOrder,
   type TokenWeight,
 } from "../src/bayes/index.ts";
@@ -225,6 +227,45 @@ async function messageLearning(db: Db): Promise<void> {
   assert.equal(left.rows[0]!.n, 0);
 }
 
+async function tokenExpiry(db: Db): Promise<void> {
+  const store = new BayesStore(db);
+  const account = await createAccount(db, `expiry${Date.now()}@bayes.test`);
+  const model = async () =>
+    (await db.query<{ id: number; version: number }>("SELECT id, version FROM bayes_models WHERE account_id = $1", [account])).rows[0]!;
+  const count = async (token: string) =>
+    (await db.query<{ nspam: number; nham: number }>("SELECT nspam, nham FROM bayes_tokens WHERE model_id = $1 AND token = $2", [(await model()).id, tokenHash(token)]))
+      .rows[0] ?? null;
+  await store.learn(account, "k1", "spam", ["b:old", "b:shared"]);
+  await store.learn(account, "k2", "ham", ["b:shared", "b:rare"]);
+  const { id } = await model();
+  await db.query("UPDATE bayes_tokens SET learned_at = now() - interval '200 days' WHERE model_id = $1", [id]);
+  await db.query("UPDATE bayes_learned SET learned_at = now() - interval '400 days' WHERE model_id = $1 AND message_key = 'k1'", [id]);
+  await store.learn(account, "k3", "spam", ["b:fresh"]);
+  const before = await model();
+  const hashes = ["b:old", "b:shared", "b:rare", "b:fresh"].map(tokenHash);
+  assert.deepEqual((await store.accountCounts(account, hashes))!.counts.map((c) => c.nspam + c.nham), [1, 2, 1, 1], "cached before expiry");
+
+  assert.deepEqual(await store.expire({ tokenDays: 0, maxCount: 1, recordDays: 0 }), { models: 0, tokens: 0, records: 0 }, "0 days: nothing expires");
+  assert.deepEqual(await store.expire(defaultExpiryOptions), { models: 1, tokens: 2, records: 1 });
+  // b:old and b:rare (one message each, 200 days) went; b:shared (two messages) and b:fresh (just learned) stay
+  assert.equal(await count("b:old"), null);
+  assert.equal(await count("b:rare"), null);
+  assert.deepEqual(await count("b:shared"), { nspam: 1, nham: 1 });
+  assert.deepEqual(await count("b:fresh"), { nspam: 1, nham: 0 });
+  assert.ok((await model()).version > before.version, "a new version: cached counts are not used again");
+  assert.deepEqual((await store.accountCounts(account, hashes))!.counts.map((c) => c.nspam + c.nham), [0, 2, 0, 1]);
+  assert.deepEqual(await store.expire(defaultExpiryOptions), { models: 0, tokens: 0, records: 0 }, "a second run finds nothing");
+
+  // k1's record (400 days) went: learning it again is a new learn; k2's is kept: its correction unlearns what exists
+  assert.equal(await store.learn(account, "k1", "ham", ["b:old", "b:shared"]), "learned");
+  assert.deepEqual(await count("b:shared"), { nspam: 1, nham: 2 });
+  assert.equal(await store.learn(account, "k2", "spam", ["b:shared", "b:rare"]), "relearned");
+  assert.deepEqual(await count("b:shared"), { nspam: 2, nham: 1 });
+  assert.deepEqual(await count("b:rare"), { nspam: 1, nham: 0 });
+  assert.deepEqual(await store.stats(account), { spam: 3, ham: 1, tokens: 4 });
+  await db.query("DELETE FROM accounts WHERE id = $1", [account]);
+}
+
 /** Swaps a few body words, the subject, Message-ID and Date: the same spam, sent again. */
 function nearDuplicate(raw: Buffer): Buffer {
   const text = raw.toString("latin1");
@@ -342,6 +383,7 @@ describe("Bayes store and account models (PGlite)", () => {
   });
   it("learns a key once per class, relearns a correction, forgets, is idempotent under concurrent learners", () => messageLearning(db));
   it("an account that marked one spam gets its near-duplicate junked; correcting it removes the push; other mail unaffected", () => accountModels(db));
+  it("expiry: rare tokens not learned for half a year and year-old records go; a new version; later learns still add up", () => tokenExpiry(db));
 });
 
 describe("Bayes store and account models (PostgreSQL)", () => {
@@ -355,4 +397,5 @@ describe("Bayes store and account models (PostgreSQL)", () => {
   });
   it("learns a key once per class, relearns a correction, forgets, is idempotent under concurrent learners", () => messageLearning(t.db));
   it("an account that marked one spam gets its near-duplicate junked; correcting it removes the push; other mail unaffected", () => accountModels(t.db));
+  it("expiry: rare tokens not learned for half a year and year-old records go; a new version; later learns still add up", () => tokenExpiry(t.db));
 });

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { openDb } from "@postline/db";
 import { corpus } from "../../../libs/antispam/test/bayes-corpus.ts";
 import { messagesAt } from "../src/commands/spam-train.ts";
 import { json, runCli } from "./run-cli.ts";
@@ -92,4 +93,30 @@ test("postline spam train --account trains that account's model only", async () 
   const missing = await runCli(["spam", "train", "--spam", join(files, "does-not-exist")], env);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /cannot read/);
+});
+
+test("postline spam expire: rare tokens not learned for --days go, records after --record-days; bad numbers refused", async () => {
+  type Result = { models: number; tokens: number; records: number };
+  const nothing = json<Result>(await runCli(["--json", "spam", "expire"], env));
+  assert.deepEqual(nothing, { models: 0, tokens: 0, records: 0 }, "everything was learned just now");
+  // Age the global model by 200 days (the CLI is not running, so the data directory is free)
+  const db = await openDb({ kind: "pglite", dataDir: join(dataDir, "db") });
+  let rare: number;
+  try {
+    await db.query("UPDATE bayes_tokens SET learned_at = now() - interval '200 days' FROM bayes_models m WHERE m.id = model_id AND m.account_id IS NULL");
+    await db.query("UPDATE bayes_learned SET learned_at = now() - interval '200 days' FROM bayes_models m WHERE m.id = model_id AND m.account_id IS NULL");
+    const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM bayes_tokens t JOIN bayes_models m ON m.id = t.model_id WHERE m.account_id IS NULL AND t.nspam + t.nham <= 1");
+    rare = r.rows[0]!.n;
+  } finally {
+    await db.close();
+  }
+  assert.ok(rare > 100);
+  const kept = json<Result>(await runCli(["--json", "spam", "expire", "--days", "365", "--record-days", "0"], env));
+  assert.deepEqual(kept, { models: 0, tokens: 0, records: 0 }, "younger than --days");
+  const r = await runCli(["spam", "expire", "--record-days", "100"], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `expired ${rare} tokens and 11 learned-message records in 1 model\n`);
+  const bad = await runCli(["spam", "expire", "--days", "-1"], env);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--days takes a whole number/);
 });

@@ -6,6 +6,7 @@ import { parseConfig } from "@postline/config";
 import { eventHandler, mailAccepted, mailClassified, publishEvent, type MailAccepted, type Verdict } from "@postline/events";
 import type { ServiceModule } from "@postline/platform";
 import type { Logger } from "@postline/telemetry";
+import { startBayesExpiry } from "./bayes-expiry.ts";
 import { buildClassifier } from "./build-classifier.ts";
 import { startLearner } from "./learner.ts";
 import { spamFilterMetrics, type SpamFilterMetrics } from "./metrics.ts";
@@ -62,10 +63,11 @@ export const spamFilterService: ServiceModule = {
     const learner = settings.POSTLINE_SPAM_LEARN_FROM_USERS
       ? await startLearner({ db: ctx.db, bus: ctx.bus, blobs: ctx.blobs, logger: ctx.logger, registry: ctx.registry, settings })
       : undefined;
+    const stopExpiry = startBayesExpiry({ db: ctx.db, settings, logger: ctx.logger, registry: ctx.registry });
     return {
       listening: {},
       stop: async () => {
-        await Promise.all([consumer.stop(), learner?.stop()]);
+        await Promise.all([consumer.stop(), learner?.stop(), stopExpiry()]);
         // The consumer is stopped: write the observers' buffered records (verdict record, reputation).
         await Promise.all(policies.observers.map((o) => o.close?.()));
       },

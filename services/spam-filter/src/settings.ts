@@ -1,4 +1,4 @@
-import { antispamSchema } from "@postline/antispam";
+import { antispamSchema, defaultExpiryOptions } from "@postline/antispam";
 import { field, z } from "@postline/config";
 
 export const spamFilterSchema = antispamSchema.extend({
@@ -110,6 +110,16 @@ export const spamFilterSchema = antispamSchema.extend({
   POSTLINE_SPAM_AUTOLEARN_SPAM_SCORE: z.coerce.number().default(12),
   /** ...as ham when it is at most this (negative by default: it takes evidence, e.g. DMARC/DKIM/SPF pass, not just no symbols). */
   POSTLINE_SPAM_AUTOLEARN_HAM_SCORE: z.coerce.number().default(-1),
+  /**
+   * Expiry (docs/spam-filter.md "Expiry"): tokens in at most POSTLINE_SPAM_BAYES_EXPIRE_MAX_COUNT
+   * learned messages and not learned for this many days are dropped; 0 = tokens never expire.
+   */
+  POSTLINE_SPAM_BAYES_EXPIRE_DAYS: z.coerce.number().int().min(0).default(defaultExpiryOptions.tokenDays),
+  POSTLINE_SPAM_BAYES_EXPIRE_MAX_COUNT: z.coerce.number().int().min(0).default(defaultExpiryOptions.maxCount),
+  /** Records of learned messages (to unlearn one exactly on a correction) are dropped after this many days; 0 = kept. */
+  POSTLINE_SPAM_BAYES_RECORD_DAYS: z.coerce.number().int().min(0).default(defaultExpiryOptions.recordDays),
+  /** How often each spam-filter process runs the expiry (the first run after a random part of it); 0 = never (`postline spam expire` by hand). */
+  POSTLINE_SPAM_BAYES_EXPIRE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(21_600),
   // --- end Bayes ---
   // --- Rspamd (optional; docs/spam-filter.md "Greylisting and Rspamd") ---
   /** An Rspamd normal worker (e.g. `http://127.0.0.1:11333`); unset = Rspamd is not asked. */

@@ -56,6 +56,26 @@ const ZERO: TokenStats = { nspam: 0, nham: 0, weight: 0 };
  * version, so an account model, whose version is read on every classification, is never stale; the
  * global model's version is re-read at most every globalCacheSeconds.
  */
+/** What `BayesStore.expire` drops (0 days = never). */
+export interface ExpiryOptions {
+  /** Tokens not learned for this many days... */
+  tokenDays: number;
+  /** ...and in at most this many learned messages (spam + ham). */
+  maxCount: number;
+  /** Records of learned messages (kept to unlearn a message exactly) older than this many days. */
+  recordDays: number;
+}
+
+/** Tokens of one message not learned again for half a year go; records are kept a year, for corrections. */
+export const defaultExpiryOptions: ExpiryOptions = { tokenDays: 180, maxCount: 1, recordDays: 365 };
+
+export interface ExpiryResult {
+  /** Models that lost something. */
+  models: number;
+  tokens: number;
+  records: number;
+}
+
 export class BayesStore {
   private readonly cache: TokenCache<TokenStats>;
   private readonly logistic: LogisticOptions;
@@ -127,7 +147,7 @@ export class BayesStore {
           `INSERT INTO bayes_tokens (model_id, token, nspam, nham, lr_weight, lr_g2, lr_avg, lr_last)
            SELECT $1, t, s, h, w, g, a, l FROM unnest($2::bigint[], $3::int[], $4::int[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[]) AS x(t, s, h, w, g, a, l)
            ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham,
-             lr_weight = EXCLUDED.lr_weight, lr_g2 = EXCLUDED.lr_g2, lr_avg = EXCLUDED.lr_avg, lr_last = EXCLUDED.lr_last`,
+             lr_weight = EXCLUDED.lr_weight, lr_g2 = EXCLUDED.lr_g2, lr_avg = EXCLUDED.lr_avg, lr_last = EXCLUDED.lr_last, learned_at = now()`,
           [
             model,
             tokens,
@@ -144,7 +164,7 @@ export class BayesStore {
         await tx.query(
           `INSERT INTO bayes_tokens (model_id, token, nspam, nham)
            SELECT $1, t, s, h FROM unnest($2::bigint[], $3::int[], $4::int[]) AS x(t, s, h)
-           ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham`,
+           ON CONFLICT (model_id, token) DO UPDATE SET nspam = bayes_tokens.nspam + EXCLUDED.nspam, nham = bayes_tokens.nham + EXCLUDED.nham, learned_at = now()`,
           [model, tokens, tokens.map((t) => counts.get(t)![0]), tokens.map((t) => counts.get(t)![1])],
         );
       }
@@ -193,6 +213,44 @@ export class BayesStore {
       return earlier.class;
     });
     if (result && accountId === null) this.global = null;
+    return result;
+  }
+
+  /**
+   * Drops what a model no longer needs (docs/spam-filter.md "Expiry"): tokens in at most
+   * `maxCount` learned messages and not learned for `tokenDays`, and the records of messages
+   * learned more than `recordDays` ago (a correction of such a message then learns it as new
+   * instead of moving it between classes). One transaction per model, its row locked as a learn
+   * locks it; a model that lost tokens gets a new version, so cached counts are not used again.
+   */
+  async expire(o: ExpiryOptions): Promise<ExpiryResult> {
+    const tokenDays = o.tokenDays > 0 ? o.tokenDays : null;
+    const recordDays = o.recordDays > 0 ? o.recordDays : null;
+    const result: ExpiryResult = { models: 0, tokens: 0, records: 0 };
+    if (tokenDays === null && recordDays === null) return result;
+    const candidates = await this.db.query<{ id: number; global: boolean }>(
+      `SELECT m.id, m.account_id IS NULL AS global FROM bayes_models m
+       WHERE EXISTS (SELECT 1 FROM bayes_tokens t WHERE t.model_id = m.id AND t.learned_at < now() - $1::float8 * interval '1 day' AND t.nspam + t.nham <= $2)
+          OR EXISTS (SELECT 1 FROM bayes_learned l WHERE l.model_id = m.id AND l.learned_at < now() - $3::float8 * interval '1 day')`,
+      [tokenDays, o.maxCount, recordDays],
+    );
+    for (const model of candidates.rows) {
+      const [tokens, records] = await this.db.transaction(async (tx) => {
+        const locked = await tx.query("SELECT id FROM bayes_models WHERE id = $1 FOR UPDATE", [model.id]);
+        if (locked.rowCount === 0) return [0, 0]; // its account was deleted meanwhile
+        const t = await tx.query(
+          "DELETE FROM bayes_tokens WHERE model_id = $1 AND learned_at < now() - $2::float8 * interval '1 day' AND nspam + nham <= $3",
+          [model.id, tokenDays, o.maxCount],
+        );
+        const r = await tx.query("DELETE FROM bayes_learned WHERE model_id = $1 AND learned_at < now() - $2::float8 * interval '1 day'", [model.id, recordDays]);
+        if (t.rowCount > 0) await tx.query("UPDATE bayes_models SET version = version + 1 WHERE id = $1", [model.id]);
+        return [t.rowCount, r.rowCount];
+      });
+      if (tokens + records > 0) result.models++;
+      result.tokens += tokens;
+      result.records += records;
+      if (model.global && tokens > 0) this.global = null;
+    }
     return result;
   }
 

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerSpamClassify } from "./spam-classify.ts";
+import { registerSpamExpire } from "./spam-expire.ts";
 import { registerSpamLists } from "./spam-lists.ts";
 import { registerSpamTrain } from "./spam-train.ts";
 
@@ -10,6 +11,7 @@ export function registerSpam(program: Command): void {
   const spam = program.command("spam").description("the spam filter: train and inspect its models, classify a message, allow and block lists, verdicts");
   void spam;
   registerSpamClassify(spam);
+  registerSpamExpire(spam);
   registerSpamLists(spam);
   registerSpamTrain(spam);
 }
