@@ -24,7 +24,7 @@ describe("rules", () => {
       sessionSymbols,
     });
   const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -95,6 +95,26 @@ describe("rules", () => {
       if (detail) assert.match(found.detail ?? "", detail);
     });
   }
+
+  test("ADVANCE_FEE: four ingredients of the story fire it, HTML too; ordinary business mail with money and a transfer does not", async () => {
+    const letter = [
+      "Dear Sir,",
+      "Although we have not met, I got your contact through a trusted friend. I am Mr. Kofi Mensah, son of the late",
+      "president's finance adviser. Before his death my father deposited US$18.5M with a security company abroad.",
+      "I seek your assistance to transfer the funds into a foreign account in strict confidence.",
+      "You will keep 25% of the total sum for your help.",
+    ].join("\r\n");
+    const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
+    const plain = hit(await run(text(letter)), "ADVANCE_FEE");
+    assert.match(plain?.detail ?? "", /^[456] of 6$/);
+    const html = message({ mime: { contentType: "text/html", body: `<p>${letter.replace(/\r\n/g, "<br>")}</p>` } });
+    assert.ok(hit(await run(html), "ADVANCE_FEE"), "HTML turned into text");
+    const business = [
+      "Hi team, the board approved the $2.5 million budget for Q3. Finance will transfer the funds to the",
+      "project account on Monday. The figures are confidential until the announcement.",
+    ].join("\r\n");
+    assert.equal(hit(await run(text(business)), "ADVANCE_FEE"), undefined, "three ingredients at most");
+  });
 
   test("Reply-To into the mailing list's own domain is no mismatch; into a third domain it still is", async () => {
     const listHeaders = ["List-Id: Hiking club <hiking.lists.club.test>", "List-Unsubscribe: <mailto:hiking-unsubscribe@groups.test>"];

@@ -1,4 +1,5 @@
 import type { Rule } from "./rule.ts";
+import { advanceFeeRule } from "./advance-fee.ts";
 import { attachmentsRule } from "./attachments.ts";
 import { authenticationRule } from "./authentication.ts";
 import { dnsblRule } from "./dnsbl.ts";
@@ -20,6 +21,7 @@ export const defaultRules: Rule[] = [
   subjectShoutingRule,
   htmlOnlyRule,
   urlMismatchRule,
+  advanceFeeRule,
   attachmentsRule,
   dnsblRule,
   reverseDnsRule,
@@ -28,6 +30,7 @@ export const defaultRules: Rule[] = [
 ];
 
 export {
+  advanceFeeRule,
   attachmentsRule,
   authenticationRule,
   dnsblRule,
