@@ -7,7 +7,7 @@ import type { Rule } from "./rule.ts";
  * are in one message, so any one of the words alone (a bank, a transfer, "confidential") is not
  * evidence. SpamAssassin's ADVANCE_FEE rules count phrases the same way.
  */
-export const INGREDIENTS: RegExp[] = [
+const INGREDIENTS: RegExp[] = [
   // a large sum
   /(?:u\.?s\.?\s?\$|usd|\$|£|€)\s?\d+(?:[.,]\d+)*\s?(?:m\b|million)|(?:u\.?s\.?\s?\$|usd|\$|£|€)\s?\d{1,3}(?:[,.' ]\d{3}){2,}|\bmillions? (?:of )?(?:\(?(?:united states|us|u\.s\.|american)\)? )?(?:dollars|usd|euros?|pounds)/i,
   // moving it abroad
