@@ -22,6 +22,8 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   // Body
   MIME_HTML_ONLY: { score: 1.0, description: "HTML body without a text/plain alternative" },
   URL_TEXT_MISMATCH: { score: 4.0, description: "Link text shows a domain other than the link's target" },
+  SPAM_PHRASES: { score: 1.0, description: "Three kinds of bulk-advertising stock phrases (removal, guarantees, urgency, income, ...)" },
+  SPAM_PHRASES_MANY: { score: 2.5, description: "Four or more kinds of bulk-advertising stock phrases" },
   ADVANCE_FEE: { score: 3.0, description: "Reads like an advance-fee fraud letter (a large sum to move abroad, in confidence, for a share)" },
   EXECUTABLE_ATTACHMENT: { score: 8.0, description: "Executable or script attachment" },
   MACRO_ATTACHMENT: { score: 4.0, description: "Office document with macros attached" },

@@ -24,7 +24,7 @@ describe("rules", () => {
       sessionSymbols,
     });
   const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -114,6 +114,23 @@ describe("rules", () => {
       "project account on Monday. The figures are confidential until the announcement.",
     ].join("\r\n");
     assert.equal(hit(await run(text(business)), "ADVANCE_FEE"), undefined, "three ingredients at most");
+  });
+
+  test("SPAM_PHRASES: three kinds of stock phrases, SPAM_PHRASES_MANY from four; a newsletter's click-here and free trial are not enough", async () => {
+    const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
+    const ad = [
+      "Dear Friend,",
+      "Work from home and earn $5,000 a month. 100% guaranteed, no risk!",
+      "Act now: this offer ends Friday. Click here to join.",
+      "To be removed from our mailing list, reply with REMOVE in the subject.",
+    ].join("\r\n");
+    assert.match(hit(await run(text(ad)), "SPAM_PHRASES_MANY")?.detail ?? "", /^[4-9] kinds$/);
+    const three = "Earn $500 a week from home. 100% guaranteed. Click here.";
+    assert.ok(hit(await run(text(three)), "SPAM_PHRASES"), "income, guarantee, click here");
+    const newsletter = "This week's reviews: the new handhelds. Click here for the full story, or start a free trial of our magazine.";
+    const r = await run(text(newsletter));
+    assert.equal(hit(r, "SPAM_PHRASES"), undefined);
+    assert.equal(hit(r, "SPAM_PHRASES_MANY"), undefined);
   });
 
   test("Reply-To into the mailing list's own domain is no mismatch; into a third domain it still is", async () => {

@@ -1,5 +1,6 @@
 import type { Rule } from "./rule.ts";
 import { advanceFeeRule } from "./advance-fee.ts";
+import { spamPhrasesRule } from "./spam-phrases.ts";
 import { attachmentsRule } from "./attachments.ts";
 import { authenticationRule } from "./authentication.ts";
 import { dnsblRule } from "./dnsbl.ts";
@@ -22,6 +23,7 @@ export const defaultRules: Rule[] = [
   htmlOnlyRule,
   urlMismatchRule,
   advanceFeeRule,
+  spamPhrasesRule,
   attachmentsRule,
   dnsblRule,
   reverseDnsRule,
@@ -40,6 +42,7 @@ export {
   replyToMismatchRule,
   reverseDnsRule,
   sessionSymbolsRule,
+  spamPhrasesRule,
   subjectShoutingRule,
   urlMismatchRule,
 };
