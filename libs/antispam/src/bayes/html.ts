@@ -4,6 +4,8 @@
  * targets (href/src) and the tag names, which are features of their own. Not a renderer: hidden
  * text stays (spammers' hidden "salad" is a feature too).
  */
+import type { ContentView } from "../message.ts";
+
 export interface StrippedHtml {
   text: string;
   urls: string[];
@@ -47,4 +49,17 @@ export function stripHtml(html: string): StrippedHtml {
     return " ";
   });
   return { text: decodeEntities(text), urls, tags: [...tags] };
+}
+
+const stripped = new WeakMap<ContentView, Map<number, StrippedHtml>>();
+
+/** stripHtml of a message's HTML part(s), its first `maxChars` characters; once per content view and limit (the tokenizer and the body rules share it). */
+export function strippedHtmlOf(content: ContentView, maxChars: number): StrippedHtml | null {
+  const html = content.parsed.html;
+  if (typeof html !== "string" || !html) return null;
+  let byLimit = stripped.get(content);
+  if (!byLimit) stripped.set(content, (byLimit = new Map()));
+  let result = byLimit.get(maxChars);
+  if (!result) byLimit.set(maxChars, (result = stripHtml(html.slice(0, maxChars))));
+  return result;
 }

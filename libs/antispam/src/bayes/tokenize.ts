@@ -3,7 +3,7 @@ import { getDomain } from "tldts";
 import type { ContentView } from "../message.ts";
 import { fromDomain, organizationalDomain } from "../rules/address.ts";
 import { alignmentTokens } from "./alignment.ts";
-import { stripHtml } from "./html.ts";
+import { strippedHtmlOf } from "./html.ts";
 import { relayShapeTokens } from "./relays.ts";
 
 /**
@@ -153,8 +153,8 @@ export function tokenize(content: ContentView, options: TokenizeOptions = defaul
   const urls: string[] = [];
   let text = typeof parsed.text === "string" ? parsed.text : "";
   const html = typeof parsed.html === "string" ? parsed.html : "";
-  if (html) {
-    const stripped = stripHtml(html.slice(0, options.maxBodyChars * 2));
+  const stripped = strippedHtmlOf(content, options.maxBodyChars * 2);
+  if (stripped) {
     urls.push(...stripped.urls);
     if (options.markup) for (const tag of stripped.tags) out.add(`tag:${tag}`);
     if (!text.trim()) out.add("x:html-only");
