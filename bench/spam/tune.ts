@@ -82,15 +82,11 @@ const variants: Record<string, TokenizeOptions> = {
   "default+paths": { ...defaultTokenizeOptions, urlPaths: true },
   "default+urlshape": { ...defaultTokenizeOptions, urlShape: true },
   "default+skip": { ...defaultTokenizeOptions, skipLong: true },
-  "-markup": { ...defaultTokenizeOptions, markup: false },
-  "-markup+alignment": { ...defaultTokenizeOptions, markup: false, alignment: true },
-  "-markup+relays": { ...defaultTokenizeOptions, markup: false, relayShape: true },
-  "-markup+relays+alignment": { ...defaultTokenizeOptions, markup: false, relayShape: true, alignment: true },
-  "-markup+urlshape": { ...defaultTokenizeOptions, markup: false, urlShape: true },
-  "-markup+skip": { ...defaultTokenizeOptions, markup: false, skipLong: true },
+  /** The default before stage 13 (HTML tag and attribute tokens on). */
+  "+markup": { ...defaultTokenizeOptions, markup: true },
   "default+all": { ...defaultTokenizeOptions, skipPairs: true, allHeaderValues: true, urlPaths: true, urlShape: true, skipLong: true, alignment: true, relayShape: true },
 };
-/** Ablations: "+structure+case" without the tokens of some prefixes ("-ho:,hn:"), or another variant without them ("-markup/-ho:,hn:"). */
+/** Ablations: "+structure+case" without the tokens of some prefixes ("-ho:,hn:"), or another variant without them ("default/-ho:,hn:"). */
 function tokensOf(it: Item, variant: string): string[] {
   const ablation = /^(?:(.+)\/)?-(.+:.*)$/.exec(variant);
   if (ablation && !variants[variant]) {

@@ -24,6 +24,7 @@ describe("rules", () => {
       sessionSymbols,
     });
   const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
+  const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
@@ -104,7 +105,6 @@ describe("rules", () => {
       "I seek your assistance to transfer the funds into a foreign account in strict confidence.",
       "You will keep 25% of the total sum for your help.",
     ].join("\r\n");
-    const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
     const plain = hit(await run(text(letter)), "ADVANCE_FEE");
     assert.match(plain?.detail ?? "", /^[456] of 6$/);
     const html = message({ mime: { contentType: "text/html", body: `<p>${letter.replace(/\r\n/g, "<br>")}</p>` } });
@@ -117,7 +117,6 @@ describe("rules", () => {
   });
 
   test("SPAM_PHRASES: three kinds of stock phrases, SPAM_PHRASES_MANY from four; a newsletter's click-here and free trial are not enough", async () => {
-    const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
     const ad = [
       "Dear Friend,",
       "Work from home and earn $5,000 a month. 100% guaranteed, no risk!",
