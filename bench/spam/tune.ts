@@ -256,6 +256,17 @@ if (stage === "tokens") {
     const total = it.other + scoreFor(probability, defaultScoreCurve);
     if ((it.label !== "spam") === total >= 5) console.log(`${it.label} ${train[i]!.file} other=${it.other} p=${probability.toFixed(4)} ${it.symbols}`);
   });
+} else if (stage === "symbols") {
+  // How often each rule symbol fires on TRAIN, by class (the tables of stages 14–15): a rule that fires on ham here is not a bulk-mail sign
+  const counts = new Map<string, Record<Label, number>>();
+  for (const it of items)
+    for (const name of it.symbols ? it.symbols.split(",") : []) {
+      const row = counts.get(name) ?? { spam: 0, easy: 0, hard: 0 };
+      row[it.label]++;
+      counts.set(name, row);
+    }
+  console.log("| symbol | spam (500) | easy ham (2,500) | hard ham (125) |\n| --- | --- | --- | --- |");
+  for (const [name, row] of [...counts].sort((a, b) => b[1].spam - a[1].spam)) console.log(`| ${name} | ${row.spam} | ${row.easy} | ${row.hard} |`);
 } else if (stage === "defaults") {
   // The chi-square's defaults (tokenizer, combining, curve) alone, cross-validated; the shipped combination with the logistic regression: `tune.ts 5 logistic`
   const r = evaluate("default", defaultCombineOptions, defaultScoreCurve);

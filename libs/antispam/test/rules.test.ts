@@ -24,8 +24,9 @@ describe("rules", () => {
       sessionSymbols,
     });
   const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
+  const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -61,6 +62,22 @@ describe("rules", () => {
       symbol: "URL_TEXT_MISMATCH",
       parts: { mime: { contentType: "text/html", body: '<a href=\'https://bank.evil.test\'><b>mybank.com</b></a>' } },
     },
+    { symbol: "SUBJECT_AD_MARK", parts: { subject: encodedWord("未承諾広告※出会いの広場") } },
+    { symbol: "SUBJECT_AD_MARK", parts: { subject: encodedWord("(광고) 여름 특가") } },
+    { symbol: "SUBJECT_PADDED", parts: { subject: "Lower your rates today          1784abx" } },
+    { symbol: "FORGED_OUTLOOK_MSGID", parts: { messageId: "<026b34a08d1d$4638c0a2$7cc54de3@stkaxu>" }, detail: /id time/ },
+    { symbol: "FORGED_OUTLOOK_MSGID", parts: { messageId: "<000801c24e1a$e6b5c0a0$0200a8c0@desktop>" }, detail: /2002-08/ },
+    {
+      symbol: "FORGED_RECEIVED_DATE",
+      parts: { extraHeaders: ["Received: from a231242.upc-a.example.test ([96.216.72.224]) by m10.grp.example.test with NNFMP;\r\n    Aug, 28 2002 7:45:10 AM -0200"] },
+    },
+    { symbol: "HEADER_CASE_ODD", parts: { from: null, extraHeaders: ["FRom: Alice <alice@sender.test>"] }, detail: /^FRom$/ },
+    { symbol: "DATE_INVALID", parts: { date: "Sat, 7 Sep 2002 17:58:28" } },
+    { symbol: "DATE_INVALID", parts: { date: "Aug 28 2002 9:58AM" } },
+    { symbol: "BODY_RANDOM_TAIL", parts: { mime: { contentType: "text/plain", body: "me and my friend are online now\r\n\r\n\r\nkludlkaiplcqcnnaigaybaxhesrhltsp\r\n\r\n" } } },
+    { symbol: "ADULT_CONTENT", parts: { mime: { contentType: "text/plain", body: "Hot teens on live webcams, 100% nude! See them now." } } },
+    { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/plain", body: "Order here: http://203.0.113.9/offer.html" } }, detail: /^203\.0\.113\.9$/ },
+    { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/html", body: '<a href="http://user@198.51.100.7:8080/x">our shop</a>' } } },
     {
       symbol: "EXECUTABLE_ATTACHMENT",
       parts: { mime: multipart("b2", [{ headers: ["Content-Type: text/plain"], body: "invoice" }, { headers: ["Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="invoice.pdf.exe"'], body: "xx" }]) },
@@ -96,6 +113,27 @@ describe("rules", () => {
       if (detail) assert.match(found.detail ?? "", detail);
     });
   }
+
+  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, 24-hour Received dates, usual header cases, valid dates, two explicit words, named hosts", async () => {
+    const date = "Tue, 10 Mar 2026 10:00:00 +0000";
+    const filetimeHigh = Math.floor(((Date.parse(date) - Date.UTC(1601, 0, 1)) * 10_000) / 2 ** 32).toString(16).padStart(8, "0");
+    const nearMisses: MessageParts[] = [
+      { date, messageId: `<0007${filetimeHigh}$4638c0a2$0200a8c0@desktop>`, extraHeaders: ["X-Mailer: Microsoft Outlook 16.0"] },
+      { extraHeaders: ["Received: from mail.sender.test (mail.sender.test [192.0.2.1]) by mx.example.test with ESMTPS id 4Xyz;\r\n    Tue, 10 Mar 2026 10:00:01 +0000 (UTC)"] },
+      { messageId: null, extraHeaders: ["Message-Id: <a1@sender.test>", "CC: carol@example.test", "content-transfer-encoding: 7bit"] },
+      { date: "10 Mar 2026 10:00:00 -0000" },
+      { date: "Tue,  10 Mar 2026 05:00:00 -0500 (EST)" },
+      { subject: "Minutes  of the meeting" },
+      { subject: encodedWord("会議の議事録") },
+      { mime: { contentType: "text/plain", body: "The article on teens and webcams is attached.\r\nhttps://www.sender.test/1.2.3.4/report\r\nSee http://198.51.100.7.nip.example.test/\r\n" } },
+      { mime: { contentType: "text/plain", body: "Regards,\r\nAlice\r\nhttps://sender.test/unsubscribe?id=kludlkaiplcqcnnaigaybaxhesrhltsp\r\n" } },
+    ];
+    const fresh = ["SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
+    for (const parts of nearMisses) {
+      const r = await run(message(parts));
+      for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);
+    }
+  });
 
   test("ADVANCE_FEE: four ingredients of the story fire it, HTML too; ordinary business mail with money and a transfer does not", async () => {
     const letter = [

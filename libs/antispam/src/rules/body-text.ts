@@ -14,3 +14,8 @@ export function bodyText(content: ContentView): string {
   }
   return text;
 }
+
+/** The link targets (href, src, action) of the message's HTML, from the same strip as bodyText. */
+export function htmlLinks(content: ContentView): string[] {
+  return strippedHtmlOf(content, MAX_CHARS * 2)?.urls ?? [];
+}

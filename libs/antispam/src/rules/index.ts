@@ -1,15 +1,24 @@
 import type { Rule } from "./rule.ts";
+import { adMarkRule } from "./ad-mark.ts";
+import { adultContentRule } from "./adult-content.ts";
 import { advanceFeeRule } from "./advance-fee.ts";
 import { spamPhrasesRule } from "./spam-phrases.ts";
 import { attachmentsRule } from "./attachments.ts";
 import { authenticationRule } from "./authentication.ts";
+import { dateFormatRule } from "./date-format.ts";
 import { dnsblRule } from "./dnsbl.ts";
 import { fromInvalidRule } from "./from-invalid.ts";
+import { headerCaseRule } from "./header-case.ts";
 import { htmlOnlyRule } from "./html-only.ts";
 import { missingHeadersRule } from "./missing-headers.ts";
+import { numericLinkRule } from "./numeric-link.ts";
+import { outlookMessageIdRule } from "./outlook-message-id.ts";
+import { randomTailRule } from "./random-tail.ts";
+import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
 import { reverseDnsRule } from "./reverse-dns.ts";
 import { sessionSymbolsRule } from "./session-symbols.ts";
+import { subjectPaddingRule } from "./subject-padding.ts";
 import { subjectShoutingRule } from "./subject-shouting.ts";
 import { urlMismatchRule } from "./url-mismatch.ts";
 
@@ -17,13 +26,22 @@ export type { Rule, RuleContext, RuleHit, Source } from "./rule.ts";
 
 export const defaultRules: Rule[] = [
   missingHeadersRule,
+  dateFormatRule,
   fromInvalidRule,
   replyToMismatchRule,
   subjectShoutingRule,
+  subjectPaddingRule,
+  adMarkRule,
+  outlookMessageIdRule,
+  receivedDateRule,
+  headerCaseRule,
   htmlOnlyRule,
   urlMismatchRule,
+  numericLinkRule,
   advanceFeeRule,
   spamPhrasesRule,
+  adultContentRule,
+  randomTailRule,
   attachmentsRule,
   dnsblRule,
   reverseDnsRule,
@@ -32,17 +50,26 @@ export const defaultRules: Rule[] = [
 ];
 
 export {
+  adMarkRule,
+  adultContentRule,
   advanceFeeRule,
   attachmentsRule,
   authenticationRule,
+  dateFormatRule,
   dnsblRule,
   fromInvalidRule,
+  headerCaseRule,
   htmlOnlyRule,
   missingHeadersRule,
+  numericLinkRule,
+  outlookMessageIdRule,
+  randomTailRule,
+  receivedDateRule,
   replyToMismatchRule,
   reverseDnsRule,
   sessionSymbolsRule,
   spamPhrasesRule,
+  subjectPaddingRule,
   subjectShoutingRule,
   urlMismatchRule,
 };
