@@ -16,6 +16,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   // Headers
   MISSING_DATE: { score: 1.0, description: "No Date header" },
   DATE_INVALID: { score: 1.5, description: "Date field not in RFC 5322's form (no time zone, an invented layout)" },
+  DATE_IN_FUTURE: { score: 1.5, description: "Date more than 12 hours after the message reached us" },
   MISSING_MESSAGE_ID: { score: 1.5, description: "No Message-ID header" },
   FROM_INVALID: { score: 3.0, description: "From header missing, not a single valid address, or repeated" },
   REPLYTO_DOMAIN_MISMATCH: { score: 2.0, description: "Reply-To points to another organizational domain than From" },
@@ -33,7 +34,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   URL_NUMERIC_HOST: { score: 1.5, description: "A link to a bare IP address rather than a host name" },
   ADULT_CONTENT: { score: 2.0, description: "Three or more different explicit terms (pornographic advertising)" },
   BODY_RANDOM_TAIL: { score: 1.5, description: "Text ends in a line of random letters (a hash buster)" },
-  ADVANCE_FEE: { score: 3.0, description: "Reads like an advance-fee fraud letter (a large sum to move abroad, in confidence, for a share)" },
+  ADVANCE_FEE: { score: 4.0, description: "Reads like an advance-fee fraud letter (a large sum to move abroad, in confidence, for a share)" },
   EXECUTABLE_ATTACHMENT: { score: 8.0, description: "Executable or script attachment" },
   MACRO_ATTACHMENT: { score: 4.0, description: "Office document with macros attached" },
   // Connection

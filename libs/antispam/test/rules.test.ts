@@ -26,7 +26,7 @@ describe("rules", () => {
   const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -74,6 +74,11 @@ describe("rules", () => {
     { symbol: "HEADER_CASE_ODD", parts: { from: null, extraHeaders: ["FRom: Alice <alice@sender.test>"] }, detail: /^FRom$/ },
     { symbol: "DATE_INVALID", parts: { date: "Sat, 7 Sep 2002 17:58:28" } },
     { symbol: "DATE_INVALID", parts: { date: "Aug 28 2002 9:58AM" } },
+    {
+      symbol: "DATE_IN_FUTURE",
+      parts: { date: "Wed, 11 Mar 2026 10:00:00 +0000", extraHeaders: ["Received: from mail.sender.test ([192.0.2.1]) by mx.example.test with ESMTP id 4Xyz;\r\n    Tue, 10 Mar 2026 10:00:01 +0000 (UTC)"] },
+      detail: /^24 h ahead$/,
+    },
     { symbol: "BODY_RANDOM_TAIL", parts: { mime: { contentType: "text/plain", body: "me and my friend are online now\r\n\r\n\r\nkludlkaiplcqcnnaigaybaxhesrhltsp\r\n\r\n" } } },
     { symbol: "ADULT_CONTENT", parts: { mime: { contentType: "text/plain", body: "Hot teens on live webcams, 100% nude! See them now." } } },
     { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/plain", body: "Order here: http://203.0.113.9/offer.html" } }, detail: /^203\.0\.113\.9$/ },
@@ -114,12 +119,13 @@ describe("rules", () => {
     });
   }
 
-  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, 24-hour Received dates, usual header cases, valid dates, two explicit words, named hosts", async () => {
+  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, 24-hour Received dates, a Date 10 hours ahead, usual header cases, valid dates, two explicit words, named hosts", async () => {
     const date = "Tue, 10 Mar 2026 10:00:00 +0000";
     const filetimeHigh = Math.floor(((Date.parse(date) - Date.UTC(1601, 0, 1)) * 10_000) / 2 ** 32).toString(16).padStart(8, "0");
     const nearMisses: MessageParts[] = [
       { date, messageId: `<0007${filetimeHigh}$4638c0a2$0200a8c0@desktop>`, extraHeaders: ["X-Mailer: Microsoft Outlook 16.0"] },
       { extraHeaders: ["Received: from mail.sender.test (mail.sender.test [192.0.2.1]) by mx.example.test with ESMTPS id 4Xyz;\r\n    Tue, 10 Mar 2026 10:00:01 +0000 (UTC)"] },
+      { date: "Tue, 10 Mar 2026 20:00:00 +0000", extraHeaders: ["Received: from mail.sender.test ([192.0.2.1]) by mx.example.test with ESMTP id 4Xyz; Tue, 10 Mar 2026 10:00:01 +0000"] },
       { messageId: null, extraHeaders: ["Message-Id: <a1@sender.test>", "CC: carol@example.test", "content-transfer-encoding: 7bit"] },
       { date: "10 Mar 2026 10:00:00 -0000" },
       { date: "Tue,  10 Mar 2026 05:00:00 -0500 (EST)" },
@@ -128,7 +134,7 @@ describe("rules", () => {
       { mime: { contentType: "text/plain", body: "The article on teens and webcams is attached.\r\nhttps://www.sender.test/1.2.3.4/report\r\nSee http://198.51.100.7.nip.example.test/\r\n" } },
       { mime: { contentType: "text/plain", body: "Regards,\r\nAlice\r\nhttps://sender.test/unsubscribe?id=kludlkaiplcqcnnaigaybaxhesrhltsp\r\n" } },
     ];
-    const fresh = ["SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
+    const fresh = ["SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
     for (const parts of nearMisses) {
       const r = await run(message(parts));
       for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);

@@ -6,6 +6,7 @@ import { spamPhrasesRule } from "./spam-phrases.ts";
 import { attachmentsRule } from "./attachments.ts";
 import { authenticationRule } from "./authentication.ts";
 import { dateFormatRule } from "./date-format.ts";
+import { dateFutureRule } from "./date-future.ts";
 import { dnsblRule } from "./dnsbl.ts";
 import { fromInvalidRule } from "./from-invalid.ts";
 import { headerCaseRule } from "./header-case.ts";
@@ -27,6 +28,7 @@ export type { Rule, RuleContext, RuleHit, Source } from "./rule.ts";
 export const defaultRules: Rule[] = [
   missingHeadersRule,
   dateFormatRule,
+  dateFutureRule,
   fromInvalidRule,
   replyToMismatchRule,
   subjectShoutingRule,
@@ -56,6 +58,7 @@ export {
   attachmentsRule,
   authenticationRule,
   dateFormatRule,
+  dateFutureRule,
   dnsblRule,
   fromInvalidRule,
   headerCaseRule,
