@@ -446,6 +446,52 @@ const infrastructure = dashboard("postline-infrastructure", "Postline / Infrastr
   },
 ]);
 
+const spam = dashboard("postline-spam", "Postline / Spam filter", "spam-filter: verdicts, the rules that fire, classification time, and what the Bayes models learn and expire.", [
+  {
+    row: "Verdicts",
+    panels: [
+      { title: "Verdicts by action", unit: "ops", stack: true, targets: [[`sum by (action, source) (${rate("postline_spam_filter_verdicts_total")})`, "{{source}} {{action}}"]] },
+      {
+        title: "Symbol hits (top 15)",
+        description: "The rules that fire most, per second. A symbol that suddenly fires on much of the traffic is a rule (or a sender) to look at.",
+        unit: "ops",
+        targets: [[`topk(15, sum by (symbol) (${rate("postline_spam_filter_symbol_hits_total")}))`, "{{symbol}}"]],
+      },
+      { title: "Classification time", unit: "s", targets: pct(["source"], "postline_spam_filter_classify_seconds") },
+      {
+        title: "Rule errors and missing blobs",
+        unit: "ops",
+        targets: [
+          [`sum by (rule) (${rate("postline_spam_filter_rule_errors_total")}) or vector(0)`, "rule error {{rule}}"],
+          [`sum(${rate("postline_spam_filter_missing_blobs_total")}) or vector(0)`, "missing blob"],
+        ],
+      },
+    ],
+  },
+  {
+    row: "Learning",
+    panels: [
+      {
+        title: "Autolearn (global model)",
+        description: "Inbound verdicts learned into the global model: spam above POSTLINE_SPAM_AUTOLEARN_SPAM_SCORE, ham below POSTLINE_SPAM_AUTOLEARN_HAM_SCORE (Bayes symbols left out).",
+        unit: "ops",
+        targets: [[`sum by (class, outcome) (${rate("postline_spam_autolearn_total")}) or vector(0)`, "{{class}} {{outcome}}"]],
+      },
+      {
+        title: "Learned from users' Junk moves",
+        description: "Moves into Junk learn spam, moves out learn ham; relearned = a correction of the other class.",
+        unit: "ops",
+        targets: [[`sum by (model, class, outcome) (${rate("postline_spam_learner_messages_total")}) or vector(0)`, "{{model}} {{class}} {{outcome}}"]],
+      },
+      {
+        title: "Bayes expiry (per hour)",
+        description: "Rare old tokens and old learned-message records dropped (every POSTLINE_SPAM_BAYES_EXPIRE_INTERVAL_SECONDS).",
+        targets: [[`sum by (kind) (increase(${sel("postline_spam_bayes_expired_total")}[1h])) or vector(0)`, "{{kind}}"]],
+      },
+    ],
+  },
+]);
+
 /** File name (in deploy/grafana/) → dashboard JSON model. */
 export function dashboards(): Record<string, Record<string, unknown>> {
   return {
@@ -453,6 +499,7 @@ export function dashboards(): Record<string, Record<string, unknown>> {
     "postline-smtp.json": smtp,
     "postline-imap-pop3.json": mailboxes,
     "postline-delivery.json": delivery,
+    "postline-spam.json": spam,
     "postline-infrastructure.json": infrastructure,
   };
 }
