@@ -22,7 +22,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   REPLYTO_DOMAIN_MISMATCH: { score: 2.0, description: "Reply-To points to another organizational domain than From" },
   SUBJECT_SHOUTING: { score: 1.5, description: "Subject is mostly upper case" },
   SUBJECT_PADDED: { score: 1.5, description: "Subject with a run of five or more spaces before its last word (a per-copy tag)" },
-  SUBJECT_AD_MARK: { score: 3.0, description: "Subject carries the unsolicited-advertising mark Japanese or Korean law requires (未承諾広告, (광고))" },
+  SUBJECT_AD_MARK: { score: 3.0, description: "Subject carries an unsolicited-advertising label that law requires (ADV:, 未承諾広告, (광고))" },
   FORGED_OUTLOOK_MSGID: { score: 2.5, description: "Message-ID in Outlook's form whose encoded time is far from the Date (bulk software copying the shape)" },
   FORGED_RECEIVED_DATE: { score: 2.0, description: "A Received field dated with a 12-hour clock, which no MTA writes (a forged relay chain)" },
   HEADER_CASE_ODD: { score: 1.5, description: "A common header name in a letter case no mail program writes (MiME-Version)" },

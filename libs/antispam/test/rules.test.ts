@@ -64,6 +64,7 @@ describe("rules", () => {
     },
     { symbol: "SUBJECT_AD_MARK", parts: { subject: encodedWord("未承諾広告※出会いの広場") } },
     { symbol: "SUBJECT_AD_MARK", parts: { subject: encodedWord("(광고) 여름 특가") } },
+    { symbol: "SUBJECT_AD_MARK", parts: { subject: "ADV: Lowest mortgage rates in 30 years" } },
     { symbol: "SUBJECT_PADDED", parts: { subject: "Lower your rates today          1784abx" } },
     { symbol: "FORGED_OUTLOOK_MSGID", parts: { messageId: "<026b34a08d1d$4638c0a2$7cc54de3@stkaxu>" }, detail: /id time/ },
     { symbol: "FORGED_OUTLOOK_MSGID", parts: { messageId: "<000801c24e1a$e6b5c0a0$0200a8c0@desktop>" }, detail: /2002-08/ },
@@ -131,6 +132,7 @@ describe("rules", () => {
       { date: "Tue,  10 Mar 2026 05:00:00 -0500 (EST)" },
       { subject: "Minutes  of the meeting" },
       { subject: encodedWord("会議の議事録") },
+      { subject: "ADVANCED topics: the agenda" },
       { mime: { contentType: "text/plain", body: "The article on teens and webcams is attached.\r\nhttps://www.sender.test/1.2.3.4/report\r\nSee http://198.51.100.7.nip.example.test/\r\n" } },
       { mime: { contentType: "text/plain", body: "Regards,\r\nAlice\r\nhttps://sender.test/unsubscribe?id=kludlkaiplcqcnnaigaybaxhesrhltsp\r\n" } },
     ];

@@ -1,11 +1,12 @@
 import type { Rule } from "./rule.ts";
 
 /**
- * Japanese law (the Specified Electronic Mail Act, 2002) and Korean law require unsolicited
- * advertising mail to say so at the start of its subject: 未承諾広告 ("unsolicited advertisement")
- * and (광고) ("advertisement"). The sender itself declares the message unsolicited bulk mail.
+ * Laws that require unsolicited advertising mail to say so at the start of its subject: "ADV:"
+ * (several US states before CAN-SPAM, and the FTC's proposed label), 未承諾広告 ("unsolicited
+ * advertisement", Japan's Specified Electronic Mail Act, 2002) and (광고) ("advertisement", Korea).
+ * The sender itself declares the message unsolicited bulk mail.
  */
-const MARK = /^\s*(?:[[(【〔［（]?\s*未承諾広告|[[(【〔［（]\s*광\s*고\s*[\])】〕］）])/;
+const MARK = /^\s*(?:\[ADV\]|ADV\s*:|ADV\s+-|[[(【〔［（]?\s*未承諾広告|[[(【〔［（]\s*광\s*고\s*[\])】〕］）])/;
 
 export const adMarkRule: Rule = {
   name: "ad-mark",
