@@ -123,7 +123,8 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const { stdout } = await run("/usr/sbin/postqueue", ["-c", conf, "-j"]);
-        if (!stdout.trim()) return;
+        // postlogd writes the maillog after the fact: the queue can be empty before its "removed" lines are there
+        if (!stdout.trim() && allRemovedLogged(instance.maillog())) return;
         if (Date.now() > deadline) throw new Error(`Postfix queue not empty after ${timeoutMs} ms:\n${stdout}\n${instance.maillog().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -134,6 +135,12 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     },
   };
   return instance;
+}
+
+/** Every queue id the maillog mentions has its "removed" line (delivered, bounced or deleted, and logged). */
+function allRemovedLogged(log: string): boolean {
+  const ids = new Set([...log.matchAll(/postfix\/(?:smtpd|pickup|cleanup)\[\d+\]: ([0-9A-F]{6,}): /g)].map((m) => m[1]!));
+  return [...ids].every((id) => log.includes(`: ${id}: removed`));
 }
 
 function gid(group: string): number {
