@@ -1,3 +1,4 @@
+import { messageTime, receivedDatePart } from "./dates.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -11,10 +12,11 @@ export const dateFutureRule: Rule = {
   name: "date-future",
   sources: ["inbound"],
   check({ content }) {
-    const date = content.parsed.headers.has("date") ? content.parsed.date?.getTime() : undefined;
+    const date = messageTime(content);
     const received = content.parsed.headerLines?.find((h) => h.key === "received")?.line;
-    if (date === undefined || Number.isNaN(date) || !received?.includes(";")) return [];
-    const receivedAt = Date.parse(received.slice(received.lastIndexOf(";") + 1).replace(/\([^)]*\)/g, "").trim());
+    const receivedPart = received ? receivedDatePart(received) : null;
+    if (date === undefined || receivedPart === null) return [];
+    const receivedAt = Date.parse(receivedPart.replace(/\([^)]*\)/g, "").trim());
     if (Number.isNaN(receivedAt) || date - receivedAt <= AHEAD_MS) return [];
     return [{ name: "DATE_IN_FUTURE", detail: `${Math.round((date - receivedAt) / 3_600_000)} h ahead` }];
   },

@@ -1,3 +1,4 @@
+import { messageTime } from "./dates.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -23,8 +24,8 @@ export const outlookMessageIdRule: Rule = {
     const id = content.parsed.messageId;
     const encoded = id ? outlookIdTime(id.startsWith("<") ? id : `<${id}>`) : null;
     if (encoded === null) return [];
-    const date = content.parsed.headers.has("date") ? content.parsed.date?.getTime() : undefined;
-    if (date !== undefined && !Number.isNaN(date) && Math.abs(encoded - date) <= TOLERANCE_MS) return [];
+    const date = messageTime(content);
+    if (date !== undefined && Math.abs(encoded - date) <= TOLERANCE_MS) return [];
     return [{ name: "FORGED_OUTLOOK_MSGID", detail: `id time ${new Date(encoded).toISOString().slice(0, 10)}` }];
   },
 };

@@ -1,3 +1,4 @@
+import { receivedDatePart } from "./dates.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -12,8 +13,8 @@ export const receivedDateRule: Rule = {
   check({ content }) {
     for (const { key, line } of content.parsed.headerLines ?? []) {
       if (key !== "received") continue;
-      const date = line.slice(line.lastIndexOf(";") + 1);
-      if (line.includes(";") && TWELVE_HOUR.test(date)) return [{ name: "FORGED_RECEIVED_DATE", detail: date.trim().slice(0, 60) }];
+      const date = receivedDatePart(line);
+      if (date !== null && TWELVE_HOUR.test(date)) return [{ name: "FORGED_RECEIVED_DATE", detail: date.trim().slice(0, 60) }];
     }
     return [];
   },
