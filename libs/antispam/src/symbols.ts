@@ -25,6 +25,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   SUBJECT_AD_MARK: { score: 3.0, description: "Subject carries an unsolicited-advertising label that law requires (ADV:, 未承諾広告, (광고))" },
   FORGED_OUTLOOK_MSGID: { score: 2.5, description: "Message-ID in Outlook's form whose encoded time is far from the Date (bulk software copying the shape)" },
   FORGED_RECEIVED_DATE: { score: 2.0, description: "A Received field dated with a 12-hour clock, which no MTA writes (a forged relay chain)" },
+  FORGED_MUA_OUTLOOK: { score: 2.0, description: "Claims Outlook or Outlook Express, or copies Outlook's Message-ID form, without the fields those programs always write" },
   HEADER_CASE_ODD: { score: 1.5, description: "A common header name in a letter case no mail program writes (MiME-Version)" },
   // Body
   MIME_HTML_ONLY: { score: 1.0, description: "HTML body without a text/plain alternative" },
@@ -35,6 +36,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   ADULT_CONTENT: { score: 2.0, description: "Three or more different explicit terms (pornographic advertising)" },
   BODY_RANDOM_TAIL: { score: 1.5, description: "Text ends in a line of random letters (a hash buster)" },
   ADVANCE_FEE: { score: 4.0, description: "Reads like an advance-fee fraud letter (a large sum to move abroad, in confidence, for a share)" },
+  ADVANCE_FEE_MANY: { score: 5.0, description: "Has five or more of the six ingredients of an advance-fee fraud letter" },
   EXECUTABLE_ATTACHMENT: { score: 8.0, description: "Executable or script attachment" },
   MACRO_ATTACHMENT: { score: 4.0, description: "Office document with macros attached" },
   // Connection

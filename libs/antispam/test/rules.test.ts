@@ -26,7 +26,7 @@ describe("rules", () => {
   const hit = (r: ClassifyResult, name: string) => r.symbols.find((s) => s.name === name);
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -68,6 +68,13 @@ describe("rules", () => {
     { symbol: "SUBJECT_PADDED", parts: { subject: "Lower your rates today          1784abx" } },
     { symbol: "FORGED_OUTLOOK_MSGID", parts: { messageId: "<026b34a08d1d$4638c0a2$7cc54de3@stkaxu>" }, detail: /id time/ },
     { symbol: "FORGED_OUTLOOK_MSGID", parts: { messageId: "<000801c24e1a$e6b5c0a0$0200a8c0@desktop>" }, detail: /2002-08/ },
+    { symbol: "FORGED_MUA_OUTLOOK", parts: { extraHeaders: ["X-Mailer: Microsoft Outlook Express 6.00.2600.0000"] }, detail: /without X-MimeOLE/ },
+    {
+      symbol: "FORGED_MUA_OUTLOOK",
+      parts: { extraHeaders: ["X-Mailer: Microsoft Outlook Express 5.50.4522.1200", "X-MimeOLE: Produced By Microsoft MimeOLE V5.50.4522.1200"] },
+      detail: /another Message-ID form/,
+    },
+    { symbol: "FORGED_MUA_OUTLOOK", parts: { messageId: "<000801c24e1a$e6b5c0a0$0200a8c0@desktop>", extraHeaders: ["X-Mailer: Internet Mail Service (5.5.2653.19)"] }, detail: /Outlook Message-ID without X-MimeOLE/ },
     {
       symbol: "FORGED_RECEIVED_DATE",
       parts: { extraHeaders: ["Received: from a231242.upc-a.example.test ([96.216.72.224]) by m10.grp.example.test with NNFMP;\r\n    Aug, 28 2002 7:45:10 AM -0200"] },
@@ -124,7 +131,10 @@ describe("rules", () => {
     const date = "Tue, 10 Mar 2026 10:00:00 +0000";
     const filetimeHigh = Math.floor(((Date.parse(date) - Date.UTC(1601, 0, 1)) * 10_000) / 2 ** 32).toString(16).padStart(8, "0");
     const nearMisses: MessageParts[] = [
-      { date, messageId: `<0007${filetimeHigh}$4638c0a2$0200a8c0@desktop>`, extraHeaders: ["X-Mailer: Microsoft Outlook 16.0"] },
+      { date, messageId: `<0007${filetimeHigh}$4638c0a2$0200a8c0@desktop>`, extraHeaders: ["X-Mailer: Microsoft Outlook, Build 10.0.2627", "X-MimeOLE: Produced By Microsoft MimeOLE V6.00.2800.1106"] },
+      { messageId: `<0007${filetimeHigh}$4638c0a2$0200a8c0@desktop>`, extraHeaders: ["X-Mailer: Microsoft Outlook Express 6.00.2800.1106", "X-MimeOLE: Produced By Microsoft MimeOLE V6.00.2800.1106"] },
+      { date, messageId: `<0007${filetimeHigh}$4638c0a2$0200a8c0@exchange.sender.test>`, extraHeaders: ["Received: from mail.sender.test ([192.0.2.5]) by exchange.sender.test with Microsoft Exchange Server 2003; Tue, 10 Mar 2026 10:00:01 +0000"] },
+      { messageId: "<000001c7a8b9$c0f5b5a0$42e120e0$@sender.test>", extraHeaders: ["X-Mailer: Microsoft Office Outlook 12.0"] },
       { extraHeaders: ["Received: from mail.sender.test (mail.sender.test [192.0.2.1]) by mx.example.test with ESMTPS id 4Xyz;\r\n    Tue, 10 Mar 2026 10:00:01 +0000 (UTC)"] },
       { date: "Tue, 10 Mar 2026 20:00:00 +0000", extraHeaders: ["Received: from mail.sender.test ([192.0.2.1]) by mx.example.test with ESMTP id 4Xyz; Tue, 10 Mar 2026 10:00:01 +0000"] },
       { messageId: null, extraHeaders: ["Message-Id: <a1@sender.test>", "CC: carol@example.test", "content-transfer-encoding: 7bit"] },
@@ -136,30 +146,34 @@ describe("rules", () => {
       { mime: { contentType: "text/plain", body: "The article on teens and webcams is attached.\r\nhttps://www.sender.test/1.2.3.4/report\r\nSee http://198.51.100.7.nip.example.test/\r\n" } },
       { mime: { contentType: "text/plain", body: "Regards,\r\nAlice\r\nhttps://sender.test/unsubscribe?id=kludlkaiplcqcnnaigaybaxhesrhltsp\r\n" } },
     ];
-    const fresh = ["SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
+    const fresh = ["FORGED_MUA_OUTLOOK", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
     for (const parts of nearMisses) {
       const r = await run(message(parts));
       for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);
     }
   });
 
-  test("ADVANCE_FEE: four ingredients of the story fire it, HTML too; ordinary business mail with money and a transfer does not", async () => {
-    const letter = [
+  test("ADVANCE_FEE from four ingredients of the story, ADVANCE_FEE_MANY from five, HTML too; ordinary business mail with money and a transfer is neither", async () => {
+    const story = [
       "Dear Sir,",
-      "Although we have not met, I got your contact through a trusted friend. I am Mr. Kofi Mensah, son of the late",
-      "president's finance adviser. Before his death my father deposited US$18.5M with a security company abroad.",
+      "I am Mr. Kofi Mensah, son of the late president's finance adviser.",
+      "Before his death my father deposited US$18.5M with a security company abroad.",
       "I seek your assistance to transfer the funds into a foreign account in strict confidence.",
       "You will keep 25% of the total sum for your help.",
-    ].join("\r\n");
-    const plain = hit(await run(text(letter)), "ADVANCE_FEE");
-    assert.match(plain?.detail ?? "", /^[456] of 6$/);
-    const html = message({ mime: { contentType: "text/html", body: `<p>${letter.replace(/\r\n/g, "<br>")}</p>` } });
-    assert.ok(hit(await run(html), "ADVANCE_FEE"), "HTML turned into text");
+    ];
+    const whole = story.join("\r\n");
+    assert.equal(hit(await run(text(whole)), "ADVANCE_FEE_MANY")?.detail, "6 of 6");
+    assert.equal(hit(await run(text(whole)), "ADVANCE_FEE"), undefined, "one symbol per letter");
+    const html = message({ mime: { contentType: "text/html", body: `<p>${whole.replace(/\r\n/g, "<br>")}</p>` } });
+    assert.ok(hit(await run(html), "ADVANCE_FEE_MANY"), "HTML turned into text");
+    const shorter = [story[0], story[2], story[3], story[4]].join("\r\n");
+    assert.equal(hit(await run(text(shorter)), "ADVANCE_FEE")?.detail, "4 of 6");
     const business = [
       "Hi team, the board approved the $2.5 million budget for Q3. Finance will transfer the funds to the",
       "project account on Monday. The figures are confidential until the announcement.",
     ].join("\r\n");
-    assert.equal(hit(await run(text(business)), "ADVANCE_FEE"), undefined, "three ingredients at most");
+    const ordinary = await run(text(business));
+    assert.equal(hit(ordinary, "ADVANCE_FEE") ?? hit(ordinary, "ADVANCE_FEE_MANY"), undefined, "three ingredients at most");
   });
 
   test("SPAM_PHRASES: three kinds of stock phrases, SPAM_PHRASES_MANY from four; a newsletter's click-here and free trial are not enough", async () => {

@@ -22,12 +22,15 @@ const INGREDIENTS: RegExp[] = [
   /\b(?:i am|my name is) (?:mr|mrs|dr|prince|princess|barrister|chief|engr?|captain|capt)\.?\s|\b(?:although|though) we (?:have not|haven't|do not know|don't know)|\b(?:got|obtained|came across) your (?:contact|e-?mail|address|name)|\bsurprise you\b/i,
 ];
 const ENOUGH = 4;
+/** No TRAIN ham has more than two ingredients; five of six is the whole story. */
+const NEARLY_ALL = 5;
 
 export const advanceFeeRule: Rule = {
   name: "advance-fee",
   check({ content }) {
     const text = bodyText(content);
     const found = INGREDIENTS.filter((re) => re.test(text)).length;
-    return found >= ENOUGH ? [{ name: "ADVANCE_FEE", detail: `${found} of ${INGREDIENTS.length}` }] : [];
+    if (found < ENOUGH) return [];
+    return [{ name: found >= NEARLY_ALL ? "ADVANCE_FEE_MANY" : "ADVANCE_FEE", detail: `${found} of ${INGREDIENTS.length}` }];
   },
 };

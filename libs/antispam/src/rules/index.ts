@@ -14,6 +14,7 @@ import { htmlOnlyRule } from "./html-only.ts";
 import { missingHeadersRule } from "./missing-headers.ts";
 import { numericLinkRule } from "./numeric-link.ts";
 import { outlookMessageIdRule } from "./outlook-message-id.ts";
+import { forgedOutlookMuaRule } from "./forged-outlook-mua.ts";
 import { randomTailRule } from "./random-tail.ts";
 import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
@@ -35,6 +36,7 @@ export const defaultRules: Rule[] = [
   subjectPaddingRule,
   adMarkRule,
   outlookMessageIdRule,
+  forgedOutlookMuaRule,
   receivedDateRule,
   headerCaseRule,
   htmlOnlyRule,
@@ -60,6 +62,7 @@ export {
   dateFormatRule,
   dateFutureRule,
   dnsblRule,
+  forgedOutlookMuaRule,
   fromInvalidRule,
   headerCaseRule,
   htmlOnlyRule,

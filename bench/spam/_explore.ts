@@ -1,0 +1,31 @@
+import { readFileSync } from "node:fs";
+import { parseContent } from "../../libs/antispam/src/message.ts";
+import { bodyText } from "../../libs/antispam/src/rules/body-text.ts";
+import { trainSet } from "./corpus.ts";
+const MISSED = new Set(readFileSync("/tmp/missed.txt", "utf8").trim().split("\n"));
+const counts: Record<string, Record<string, number>> = {};
+const bump = (k: string, l: string, missed: boolean) => { counts[k] ??= { spam: 0, easy: 0, hard: 0, missed: 0 }; counts[k]![l]!++; if (missed) counts[k]!.missed!++; };
+for (const m of trainSet()) {
+  const c = await parseContent(m.bytes, 300_000);
+  const missed = m.label === "spam" && MISSED.has(m.file.slice(0, 5));
+  const html = typeof c.parsed.html === "string" ? c.parsed.html : "";
+  const text = bodyText(c);
+  bump("all", m.label, missed);
+  if (/[a-z]<!--[^>]*-->[a-z]/i.test(html)) bump("word-split-by-comment", m.label, missed);
+  if (/\b[a-z]{1,3}<(?:b|i|u|font|span)[^>]*>[a-z]{1,3}<\/(?:b|i|u|font|span)>[a-z]/i.test(html)) bump("word-split-by-tag", m.label, missed);
+  if ((html.match(/&#\d{2,3};/g) ?? []).length > 20) bump("many-numeric-entities", m.label, missed);
+  if (html && /<img/i.test(html) && text.replace(/\s+/g, "").length < 200) bump("image-little-text", m.label, missed);
+  if (/<(?:form|input)\b/i.test(html)) bump("html-form", m.label, missed);
+  if (/^\s*<html/i.test(c.parsed.text ?? "")) bump("html-in-text-part", m.label, missed);
+  if (/\bclick here\b/i.test(text)) bump("click-here", m.label, missed);
+  if (/(?:to|be) (?:be )?removed? from (?:our|this|the) (?:mailing )?list|remove in the subject|reply with (?:"?remove"?|unsubscribe) in the subject/i.test(text)) bump("remove-from-list", m.label, missed);
+  if (/this (?:e-?mail|message) (?:is|was) (?:sent|being sent) (?:to you )?in compliance|bill s\.? ?1618|section 301/i.test(text)) bump("s1618", m.label, missed);
+  if (/\b(?:mortgage|refinanc|interest rates?)\b/i.test(text) && /\brates?\b/i.test(text) && /\b(?:lenders?|loan)\b/i.test(text)) bump("mortgage", m.label, missed);
+  if (/\b(?:viagra|cialis|phentermine|xanax|valium|vicodin|prescription)\b/i.test(text)) bump("pharma", m.label, missed);
+  if (/\b(?:herbal|weight loss|lose weight|pounds? (?:in|off)|diet pill|hgh|human growth hormone|penis|enlarge)/i.test(text)) bump("health", m.label, missed);
+  if (/\b(?:work from home|home based business|earn \$|extra income|make money)\b/i.test(text)) bump("income", m.label, missed);
+  if (/\b(?:credit card debt|debt consolidation|bad credit|credit report)\b/i.test(text)) bump("debt", m.label, missed);
+  if (/\b(?:cable (?:tv|descrambler)|printer cartridge|toner|inkjet)\b/i.test(text)) bump("goods", m.label, missed);
+  if (/\b(?:casino|lottery|sweepstakes|you have (?:won|been selected))\b/i.test(text)) bump("gamble", m.label, missed);
+}
+console.table(counts);
