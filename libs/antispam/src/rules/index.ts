@@ -14,7 +14,8 @@ import { htmlOnlyRule } from "./html-only.ts";
 import { missingHeadersRule } from "./missing-headers.ts";
 import { numericLinkRule } from "./numeric-link.ts";
 import { outlookMessageIdRule } from "./outlook-message-id.ts";
-import { forgedOutlookMuaRule } from "./forged-outlook-mua.ts";
+import { forgedMuaRule } from "./forged-mua.ts";
+import { freemailForgedRule } from "./freemail-forged.ts";
 import { randomTailRule } from "./random-tail.ts";
 import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
@@ -36,7 +37,8 @@ export const defaultRules: Rule[] = [
   subjectPaddingRule,
   adMarkRule,
   outlookMessageIdRule,
-  forgedOutlookMuaRule,
+  forgedMuaRule,
+  freemailForgedRule,
   receivedDateRule,
   headerCaseRule,
   htmlOnlyRule,
@@ -62,7 +64,8 @@ export {
   dateFormatRule,
   dateFutureRule,
   dnsblRule,
-  forgedOutlookMuaRule,
+  forgedMuaRule,
+  freemailForgedRule,
   fromInvalidRule,
   headerCaseRule,
   htmlOnlyRule,
