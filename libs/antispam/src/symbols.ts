@@ -26,7 +26,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   FORGED_OUTLOOK_MSGID: { score: 2.5, description: "Message-ID in Outlook's form whose encoded time is far from the Date (bulk software copying the shape)" },
   FORGED_RECEIVED_DATE: { score: 2.0, description: "A Received field dated with a 12-hour clock, which no MTA writes (a forged relay chain)" },
   FORGED_MUA_OUTLOOK: { score: 2.0, description: "Claims Outlook or Outlook Express, or copies Outlook's Message-ID form, without the fields those programs always write" },
-  FORGED_MUA_IMS: { score: 2.0, description: "Claims Exchange's Internet Mail Service without its Message-ID form" },
+  FORGED_MUA_MSGID: { score: 2.0, description: "Names a mail program that writes one Message-ID form (Exchange IMS, The Bat!, Windows Eudora) but has another" },
   FORGED_FREEMAIL_RCVD: { score: 2.0, description: "From a big free-mail provider's address, but no Received field names that provider (not a reply, not a list post)" },
   HEADER_CASE_ODD: { score: 1.5, description: "A common header name in a letter case no mail program writes (MiME-Version)" },
   // Body

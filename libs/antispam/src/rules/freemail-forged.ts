@@ -13,13 +13,12 @@ import type { Rule } from "./rule.ts";
 const PROVIDERS: { domains: RegExp; relays: RegExp }[] = [
   { domains: /^(?:hotmail|msn|outlook|live|passport)\.[a-z.]+$/, relays: /hotmail|msn\.(?:com|net)|outlook\.com|live\.com|microsoft\.com/ },
   { domains: /^(?:yahoo|ymail|rocketmail)\.[a-z.]+$/, relays: /yahoo/ },
-  { domains: /^(?:aol|aim)\.com$/, relays: /\baol\.(?:com|net)|\baim\.com/ },
+  // AOL's mail has been sent by Yahoo's servers since the two merged
+  { domains: /^(?:aol|aim)\.com$/, relays: /\baol\.(?:com|net)|\baim\.com|yahoo/ },
   { domains: /^(?:gmail|googlemail)\.com$/, relays: /google|gmail/ },
   { domains: /^(?:gmx\.[a-z.]+|web\.de)$/, relays: /gmx\.|web\.de/ },
-  { domains: /^excite\.[a-z.]+$/, relays: /excite/ },
-  { domains: /^lycos\.[a-z.]+$/, relays: /lycos/ },
   { domains: /^(?:juno|netzero)\.(?:com|net)$/, relays: /juno\.com|netzero\.(?:com|net)|untd\.com/ },
-  { domains: /^(?:earthlink|mindspring)\.(?:com|net)$/, relays: /earthlink|mindspring/ },
+  { domains: /^(?:earthlink|mindspring)\.(?:com|net)$/, relays: /earthlink|mindspring|elnk\.net/ },
   { domains: /^(?:mail|yandex)\.ru$/, relays: /mail\.ru|yandex/ },
 ];
 const REPLY_SUBJECT = /^\s*(?:re|fwd?|aw|sv|tr)\s*:/i;
