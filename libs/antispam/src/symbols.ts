@@ -18,6 +18,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   DATE_INVALID: { score: 1.5, description: "Date field not in RFC 5322's form (no time zone, an invented layout)" },
   DATE_IN_FUTURE: { score: 1.5, description: "Date more than 12 hours after the message reached us" },
   MISSING_MESSAGE_ID: { score: 1.5, description: "No Message-ID header" },
+  MISSING_MIME_VERSION: { score: 1.0, description: "An HTML or multipart body without the MIME-Version field every mail program writes" },
   FROM_INVALID: { score: 3.0, description: "From header missing, not a single valid address, or repeated" },
   REPLYTO_DOMAIN_MISMATCH: { score: 2.0, description: "Reply-To points to another organizational domain than From" },
   SUBJECT_SHOUTING: { score: 1.5, description: "Subject is mostly upper case" },

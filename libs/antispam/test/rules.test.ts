@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -88,6 +88,8 @@ describe("rules", () => {
     { symbol: "HEADER_CASE_ODD", parts: { from: null, extraHeaders: ["FRom: Alice <alice@sender.test>"] }, detail: /^FRom$/ },
     { symbol: "DATE_INVALID", parts: { date: "Sat, 7 Sep 2002 17:58:28" } },
     { symbol: "DATE_INVALID", parts: { date: "Aug 28 2002 9:58AM" } },
+    { symbol: "DATE_INVALID", parts: { date: "Tue, 10 Mar 2026 10:00:00 +1900" }, detail: /^zone \+1900$/ },
+    { symbol: "DATE_INVALID", parts: { date: "Tue, 10 Mar 2026 10:00:00 -0073" }, detail: /^zone -0073$/ },
     {
       symbol: "DATE_IN_FUTURE",
       parts: { date: "Wed, 11 Mar 2026 10:00:00 +0000", extraHeaders: ["Received: from mail.sender.test ([192.0.2.1]) by mx.example.test with ESMTP id 4Xyz;\r\n    Tue, 10 Mar 2026 10:00:01 +0000 (UTC)"] },
@@ -149,6 +151,9 @@ describe("rules", () => {
       { messageId: null, extraHeaders: ["Message-Id: <a1@sender.test>", "CC: carol@example.test", "content-transfer-encoding: 7bit"] },
       { date: "10 Mar 2026 10:00:00 -0000" },
       { date: "Tue,  10 Mar 2026 05:00:00 -0500 (EST)" },
+      { date: "Tue, 10 Mar 2026 15:45:00 +0545" },
+      { date: "Tue, 10 Mar 2026 00:30:00 -0930" },
+      { date: "Wed, 11 Mar 2026 00:00:00 +1400" },
       { subject: "Minutes  of the meeting" },
       { subject: encodedWord("会議の議事録") },
       { subject: "ADVANCED topics: the agenda" },
@@ -160,6 +165,16 @@ describe("rules", () => {
       const r = await run(message(parts));
       for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);
     }
+  });
+
+  test("MISSING_MIME_VERSION: an HTML body without MIME-Version; plain text without it is no sign", async () => {
+    const withoutVersion = (parts: MessageParts) => Buffer.from(message(parts).toString("latin1").replace("MIME-Version: 1.0\r\n", ""), "latin1");
+    const html = await run(withoutVersion({ mime: { contentType: "text/html", body: "<p>Lowest rates</p>" } }));
+    assert.ok(hit(html, "MISSING_MIME_VERSION"), JSON.stringify(html.symbols));
+    const plain = await run(withoutVersion({ mime: { contentType: "text/plain", body: "Lunch?" } }));
+    assert.equal(hit(plain, "MISSING_MIME_VERSION"), undefined);
+    const versioned = await run(message({ mime: { contentType: "text/html", body: "<p>Minutes</p>" } }));
+    assert.equal(hit(versioned, "MISSING_MIME_VERSION"), undefined);
   });
 
   test("FORGED_FREEMAIL_RCVD stays quiet when the provider relayed the message, on replies and list posts, for other domains, and on submitted mail", async () => {
