@@ -1,3 +1,4 @@
+import { receivedValues } from "./received.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -42,14 +43,9 @@ export const forgedMuaRule: Rule = {
     }
     const program = OWN_MESSAGE_ID.find((p) => p.mailer.test(mailer));
     if (program) return program.id.test(messageId) ? [] : [{ name: "FORGED_MUA_MSGID", detail: `${program.program} with another Message-ID form` }];
-    if (OUTLOOK_MESSAGE_ID.test(messageId) && !MIMEOLE.test(mimeOle) && !viaExchange(headers.get("received"))) {
+    if (OUTLOOK_MESSAGE_ID.test(messageId) && !MIMEOLE.test(mimeOle) && !receivedValues(content).some((value) => EXCHANGE_RELAY.test(value))) {
       return [{ name: "FORGED_MUA_OUTLOOK", detail: "Outlook Message-ID without X-MimeOLE" }];
     }
     return [];
   },
 };
-
-function viaExchange(received: unknown): boolean {
-  const values = Array.isArray(received) ? received : received === undefined ? [] : [received];
-  return values.some((value) => EXCHANGE_RELAY.test(String(value)));
-}

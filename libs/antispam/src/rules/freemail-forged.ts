@@ -1,4 +1,5 @@
 import { fromDomain, organizationalDomain } from "./address.ts";
+import { receivedValues } from "./received.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -33,9 +34,7 @@ export const freemailForgedRule: Rule = {
     if (!provider) return [];
     const { headers } = content.parsed;
     if (headers.has("in-reply-to") || headers.has("references") || headers.has("list") || REPLY_SUBJECT.test(content.parsed.subject ?? "")) return [];
-    const received = headers.get("received");
-    const chain = (Array.isArray(received) ? received : received === undefined ? [] : [received]).map((value) => String(value).toLowerCase());
-    if (chain.some((value) => provider.relays.test(value))) return [];
+    if (receivedValues(content).some((value) => provider.relays.test(value.toLowerCase()))) return [];
     return [{ name: "FORGED_FREEMAIL_RCVD", detail: domain }];
   },
 };
