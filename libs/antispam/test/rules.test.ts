@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -54,6 +54,9 @@ describe("rules", () => {
     { symbol: "REPLYTO_DOMAIN_MISMATCH", parts: { replyTo: "payments@evil-collector.test" }, detail: /sender\.test vs evil-collector\.test/ },
     { symbol: "SUBJECT_SHOUTING", parts: { subject: "URGENT: CLAIM YOUR PRIZE NOW!!!" } },
     { symbol: "MIME_HTML_ONLY", parts: { mime: { contentType: "text/html; charset=utf-8", body: "<p>Hello</p>" } } },
+    { symbol: "HTML_NO_HTML_TAG", parts: { mime: { contentType: "text/html; charset=utf-8", body: "<p>Hello</p>" } } },
+    { symbol: "HTML_FONT_HUGE", parts: { mime: { contentType: "text/html", body: '<html><body><font size="+3">FREE</font> quote</body></html>' } } },
+    { symbol: "HTML_FONT_HUGE", parts: { mime: { contentType: "text/html", body: "<html><body><FONT face=Arial SIZE=7>Act now</FONT></body></html>" } } },
     {
       symbol: "URL_TEXT_MISMATCH",
       parts: { mime: { contentType: "text/html", body: '<a href="http://203.0.113.9.evil.test/login">https://www.paypal.com/signin</a>' } },
@@ -96,6 +99,7 @@ describe("rules", () => {
       detail: /^24 h ahead$/,
     },
     { symbol: "BODY_RANDOM_TAIL", parts: { mime: { contentType: "text/plain", body: "me and my friend are online now\r\n\r\n\r\nkludlkaiplcqcnnaigaybaxhesrhltsp\r\n\r\n" } } },
+    { symbol: "BODY_RANDOM_TAIL", parts: { mime: { contentType: "text/plain", body: "Lowest rates guaranteed.\r\n\r\n4139vOLW7-758DoDY1425FRhM1-764SMFc8513l40\r\n" } } },
     { symbol: "ADULT_CONTENT", parts: { mime: { contentType: "text/plain", body: "Hot teens on live webcams, 100% nude! See them now." } } },
     { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/plain", body: "Order here: http://203.0.113.9/offer.html" } }, detail: /^203\.0\.113\.9$/ },
     { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/html", body: '<a href="http://user@198.51.100.7:8080/x">our shop</a>' } } },
@@ -135,7 +139,7 @@ describe("rules", () => {
     });
   }
 
-  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, 24-hour Received dates, a Date 10 hours ahead, usual header cases, valid dates, two explicit words, named hosts", async () => {
+  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, a whole HTML document in type sizes up to 5, ticket numbers and rules as last lines, 24-hour Received dates, a Date 10 hours ahead, usual header cases, valid dates, two explicit words, named hosts", async () => {
     const date = "Tue, 10 Mar 2026 10:00:00 +0000";
     const filetimeHigh = Math.floor(((Date.parse(date) - Date.UTC(1601, 0, 1)) * 10_000) / 2 ** 32).toString(16).padStart(8, "0");
     const nearMisses: MessageParts[] = [
@@ -159,8 +163,11 @@ describe("rules", () => {
       { subject: "ADVANCED topics: the agenda" },
       { mime: { contentType: "text/plain", body: "The article on teens and webcams is attached.\r\nhttps://www.sender.test/1.2.3.4/report\r\nSee http://198.51.100.7.nip.example.test/\r\n" } },
       { mime: { contentType: "text/plain", body: "Regards,\r\nAlice\r\nhttps://sender.test/unsubscribe?id=kludlkaiplcqcnnaigaybaxhesrhltsp\r\n" } },
+      { mime: { contentType: "text/plain", body: "Your ticket number is\r\nticket-20260310-000417-support\r\n" } },
+      { mime: { contentType: "text/plain", body: "Alice\r\n--------------------------------------\r\n" } },
+      { mime: { contentType: "text/html", body: '<!DOCTYPE html>\r\n<HTML><body><font size="+2">Minutes</font> <font size=5>of the meeting</font></body></HTML>' } },
     ];
-    const fresh = ["FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
+    const fresh = ["HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
     for (const parts of nearMisses) {
       const r = await run(message(parts));
       for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);
@@ -175,6 +182,36 @@ describe("rules", () => {
     assert.equal(hit(plain, "MISSING_MIME_VERSION"), undefined);
     const versioned = await run(message({ mime: { contentType: "text/html", body: "<p>Minutes</p>" } }));
     assert.equal(hit(versioned, "MISSING_MIME_VERSION"), undefined);
+  });
+
+  test("HEADER_8BIT_RAW: a Subject or From in raw national-charset bytes; encoded words, raw UTF-8 and a single stray byte are no sign", async () => {
+    const withSubject = (subject: Buffer, from?: Buffer) => {
+      const [head, body] = message({ subject: "SUBJECT", from: from ? "FROM" : undefined }).toString("latin1").split("\r\n\r\n") as [string, string];
+      const parts = head.split(/(SUBJECT|FROM)/);
+      return Buffer.concat([...parts.map((p) => (p === "SUBJECT" ? subject : p === "FROM" && from ? from : Buffer.from(p, "latin1"))), Buffer.from(`\r\n\r\n${body}`, "latin1")]);
+    };
+    const gb2312 = Buffer.from([0xc3, 0xe2, 0xb7, 0xd1, 0xd3, 0xc5, 0xbb, 0xdd]);
+    const subject = await run(withSubject(Buffer.concat([Buffer.from("[ILUG] "), gb2312])));
+    assert.match(hit(subject, "HEADER_8BIT_RAW")?.detail ?? "", /^Subject$/, JSON.stringify(subject.symbols));
+    const from = await run(withSubject(Buffer.from("Lunch"), Buffer.concat([Buffer.from("From: "), gb2312, Buffer.from(" <sales@sender.test>")])));
+    assert.match(hit(from, "HEADER_8BIT_RAW")?.detail ?? "", /^From$/, JSON.stringify(from.symbols));
+    for (const quiet of [Buffer.from(encodedWord("免费优惠")), Buffer.from("Réunion à midi, café inclus"), Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x20, 0x61, 0x74, 0x20, 0x6e, 0x6f, 0x6f, 0x6e])]) {
+      const r = await run(withSubject(quiet));
+      assert.equal(hit(r, "HEADER_8BIT_RAW"), undefined, quiet.toString("latin1"));
+    }
+  });
+
+  test("RCVD_HELO_IP_MISMATCH: a relay's client greeted with an address of another network; our own field, neighbours and private addresses are no sign", async () => {
+    const ours = "Received: from mail.sender.test (mail.sender.test [192.0.2.1]) by mx.example.test with ESMTP; Tue, 10 Mar 2026 10:00:02 +0000";
+    const relayed = (from: string) => message({ extraHeaders: [ours, `Received: from ${from} by relay.sender.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000`] });
+    const r = await run(relayed("200.161.16.132 (pc1.dsl.example.test [210.19.113.130])"));
+    assert.match(hit(r, "RCVD_HELO_IP_MISMATCH")?.detail ?? "", /^HELO 200\.161\.16\.132 from 210\.19\.113\.130$/, JSON.stringify(r.symbols));
+    assert.ok(hit(await run(relayed("[198.51.100.7] ([203.0.113.9])")), "RCVD_HELO_IP_MISMATCH"));
+    for (const from of ["198.51.100.7 (host.sender.test [198.51.100.7])", "137.43.13.22 (smtp.sender.test [137.43.213.15])", "192.168.1.20 (gw.sender.test [198.51.100.7])", "mail.sender.test (mail.sender.test [198.51.100.7])"]) {
+      assert.equal(hit(await run(relayed(from)), "RCVD_HELO_IP_MISMATCH"), undefined, from);
+    }
+    const topmostOnly = message({ extraHeaders: ["Received: from 200.161.16.132 (pc1.dsl.example.test [210.19.113.130]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000"] });
+    assert.equal(hit(await run(topmostOnly), "RCVD_HELO_IP_MISMATCH"), undefined, "the topmost field");
   });
 
   test("FORGED_FREEMAIL_RCVD stays quiet when the provider relayed the message, on replies and list posts, for other domains, and on submitted mail", async () => {

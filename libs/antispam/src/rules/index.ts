@@ -10,12 +10,15 @@ import { dateFutureRule } from "./date-future.ts";
 import { dnsblRule } from "./dnsbl.ts";
 import { fromInvalidRule } from "./from-invalid.ts";
 import { headerCaseRule } from "./header-case.ts";
+import { heloIpMismatchRule } from "./helo-ip-mismatch.ts";
+import { htmlFontRule } from "./html-font.ts";
 import { htmlOnlyRule } from "./html-only.ts";
 import { missingHeadersRule } from "./missing-headers.ts";
 import { numericLinkRule } from "./numeric-link.ts";
 import { outlookMessageIdRule } from "./outlook-message-id.ts";
 import { forgedMuaRule } from "./forged-mua.ts";
 import { freemailForgedRule } from "./freemail-forged.ts";
+import { raw8bitHeaderRule } from "./raw-8bit-header.ts";
 import { randomTailRule } from "./random-tail.ts";
 import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
@@ -39,9 +42,12 @@ export const defaultRules: Rule[] = [
   outlookMessageIdRule,
   forgedMuaRule,
   freemailForgedRule,
+  heloIpMismatchRule,
   receivedDateRule,
   headerCaseRule,
+  raw8bitHeaderRule,
   htmlOnlyRule,
+  htmlFontRule,
   urlMismatchRule,
   numericLinkRule,
   advanceFeeRule,
@@ -68,11 +74,14 @@ export {
   freemailForgedRule,
   fromInvalidRule,
   headerCaseRule,
+  heloIpMismatchRule,
+  htmlFontRule,
   htmlOnlyRule,
   missingHeadersRule,
   numericLinkRule,
   outlookMessageIdRule,
   randomTailRule,
+  raw8bitHeaderRule,
   receivedDateRule,
   replyToMismatchRule,
   reverseDnsRule,
