@@ -31,6 +31,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   FORGED_FREEMAIL_RCVD: { score: 2.0, description: "From a big free-mail provider's address, but no Received field names that provider (not a reply, not a list post)" },
   HEADER_CASE_ODD: { score: 1.5, description: "A common header name in a letter case no mail program writes (MiME-Version)" },
   RCVD_HELO_IP_MISMATCH: { score: 2.0, description: "A relay's client greeted with an IP address of another network than the one it connected from" },
+  FORGED_PROVIDER_HELO: { score: 2.0, description: "A relay's client greeted as a big mail provider's bare domain without that provider's reverse name" },
   HEADER_8BIT_RAW: { score: 1.5, description: "Subject or From holds raw bytes of a national charset instead of encoded words" },
   // Body
   MIME_HTML_ONLY: { score: 1.0, description: "HTML body without a text/plain alternative" },

@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -210,8 +210,28 @@ describe("rules", () => {
     for (const from of ["198.51.100.7 (host.sender.test [198.51.100.7])", "137.43.13.22 (smtp.sender.test [137.43.213.15])", "192.168.1.20 (gw.sender.test [198.51.100.7])", "mail.sender.test (mail.sender.test [198.51.100.7])"]) {
       assert.equal(hit(await run(relayed(from)), "RCVD_HELO_IP_MISMATCH"), undefined, from);
     }
+    const customer = message({ extraHeaders: [ours, "Received: from [209.202.248.109] (slip-32-103-249-10.ma.sender.test [32.103.249.10]) by out4.sender.test with ESMTP; Tue, 10 Mar 2026 10:00:01 +0000"] });
+    assert.equal(hit(await run(customer), "RCVD_HELO_IP_MISMATCH"), undefined, "a dial-up customer submitting to its own provider");
     const topmostOnly = message({ extraHeaders: ["Received: from 200.161.16.132 (pc1.dsl.example.test [210.19.113.130]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000"] });
     assert.equal(hit(await run(topmostOnly), "RCVD_HELO_IP_MISMATCH"), undefined, "the topmost field");
+  });
+
+  test("FORGED_PROVIDER_HELO: a client greeting as a big provider's bare domain from elsewhere; the provider's own relays and its customers' submissions are no sign", async () => {
+    const ours = "Received: from relay.sender.test (relay.sender.test [192.0.2.1]) by mx.example.test with ESMTP; Tue, 10 Mar 2026 10:00:02 +0000";
+    const relayed = (from: string) => message({ extraHeaders: [ours, `Received: from ${from}; Tue, 10 Mar 2026 10:00:01 +0000`] });
+    const forged = await run(relayed("yahoo.com (200-171-13-198.dsl.example.test [200.171.13.198]) by relay.sender.test with SMTP"));
+    assert.match(hit(forged, "FORGED_PROVIDER_HELO")?.detail ?? "", /^HELO yahoo\.com from 200-171-13-198\.dsl\.example\.test$/, JSON.stringify(forged.symbols));
+    assert.ok(hit(await run(relayed("hotmail.com ([203.0.113.9]) by relay.sender.test with SMTP")), "FORGED_PROVIDER_HELO"), "no reverse name");
+    for (const from of [
+      "hotmail.com (f160.law15.hotmail.com [64.4.31.160]) by relay.sender.test with SMTP",
+      "1cust36.dialup.example.test ([198.51.100.36] helo=mindspring.com) by hall.mail.mindspring.net with esmtp (Exim 3.33 #1)",
+      "mail.yahoo.com (pc1.dsl.example.test [198.51.100.7]) by relay.sender.test with SMTP",
+      "sender.test (pc1.dsl.example.test [198.51.100.7]) by relay.sender.test with SMTP",
+    ]) {
+      assert.equal(hit(await run(relayed(from)), "FORGED_PROVIDER_HELO"), undefined, from);
+    }
+    const topmostOnly = message({ extraHeaders: ["Received: from yahoo.com (pc1.dsl.example.test [198.51.100.7]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000"] });
+    assert.equal(hit(await run(topmostOnly), "FORGED_PROVIDER_HELO"), undefined, "the topmost field");
   });
 
   test("FORGED_FREEMAIL_RCVD stays quiet when the provider relayed the message, on replies and list posts, for other domains, and on submitted mail", async () => {

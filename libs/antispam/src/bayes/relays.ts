@@ -1,4 +1,5 @@
 import { organizationalDomain } from "../rules/address.ts";
+import { isPrivateIPv4, relayHop } from "../rules/received.ts";
 
 /**
  * Shape features of the Received fields below the topmost (`rs:`), one hop at a time: whether
@@ -9,38 +10,20 @@ import { organizationalDomain } from "../rules/address.ts";
  * RDNS_NONE, RDNS_DYNAMIC and HELO-mismatch rules look at; as tokens, the models learn their
  * weight. Hops from private or loopback addresses (a site's own internal relays) are skipped; the
  * first public hop from the top (where the message entered the receiving site) is `rs:first:`,
- * the ones before it `rs:later:`.
- *
- * Understood forms: `from HELO (RDNS [IP])` (Postfix, Sendmail), `from HELO (unknown [IP])`,
- * `from HELO ([IP])` (no reverse name), `from RDNS ([IP] helo=HELO)` (Exim).
+ * the ones before it `rs:later:`. Hops are read by `relayHop`. `fromOrg`: the From address's
+ * organizational domain (organizationalDomain), null without one.
  */
-const FROM_CLAUSE = /^\s*from\s+(\S+)\s*\(([^)]*)\)/i;
-const IP = /\[?((?:\d{1,3}\.){3}\d{1,3})\]?/;
-
-/** `fromOrg`: the From address's organizational domain (organizationalDomain), null without one. */
 export function relayShapeTokens(receivedValues: readonly string[], fromOrg: string | null): string[] {
   const out = new Set<string>();
   let publicHops = 0;
   for (const value of receivedValues.slice(0, 6)) {
-    const m = FROM_CLAUSE.exec(value.replace(/\s+/g, " "));
-    if (!m) continue;
-    const first = m[1]!.toLowerCase().replace(/\.$/, "");
-    const inside = m[2]!.toLowerCase();
-    const ip = IP.exec(inside)?.[1] ?? null;
-    const exim = /\bhelo=(\S+)/.exec(inside);
-    let helo: string, rdns: string | null;
-    if (exim) {
-      helo = exim[1]!.replace(/\.$/, "");
-      rdns = /^[a-z0-9.-]+\.[a-z]{2,}$/.test(first) ? first : null;
-    } else {
-      helo = first;
-      const name = inside.replace(IP, "").trim().split(/\s+/)[0] ?? "";
-      rdns = name && name !== "unknown" && /^[a-z0-9.-]+\.[a-z]{2,}$/.test(name) ? name.replace(/\.$/, "") : null;
-    }
-    if (!ip || isPrivate(ip)) continue;
+    const parsed = relayHop(value);
+    if (!parsed) continue;
+    const { helo, reverseName: rdns, ip } = parsed;
+    if (!ip || isPrivateIPv4(ip)) continue;
     const hop = publicHops++ === 0 ? "first" : "later";
     out.add(`rs:${hop}:rdns:${rdns ? "yes" : "none"}`);
-    const heloKind = /^\[?[\d.]+\]?$/.test(helo) ? "ip" : helo.includes(".") ? "name" : "bare";
+    const heloKind = /^[\d.]+$/.test(helo) ? "ip" : helo.includes(".") ? "name" : "bare";
     out.add(`rs:${hop}:helo:${heloKind}`);
     if (rdns && heloKind === "name") {
       out.add(`rs:${hop}:helo-rdns:${helo === rdns ? "same" : organizationalDomain(helo) === organizationalDomain(rdns) ? "org" : "differ"}`);
@@ -53,11 +36,6 @@ export function relayShapeTokens(receivedValues: readonly string[], fromOrg: str
   }
   out.add(`rs:public-hops:${Math.min(publicHops, 3)}`);
   return [...out];
-}
-
-function isPrivate(ip: string): boolean {
-  const [a, b] = ip.split(".").map(Number) as [number, number];
-  return a === 10 || a === 127 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b < 32);
 }
 
 /** A reverse name that spells out its address (two of its octets in it) or says what kind of line it is. */

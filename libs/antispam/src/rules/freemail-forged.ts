@@ -1,4 +1,5 @@
 import { fromDomain, organizationalDomain } from "./address.ts";
+import { providerOf } from "./providers.ts";
 import { receivedValues } from "./received.ts";
 import type { Rule } from "./rule.ts";
 
@@ -10,18 +11,8 @@ import type { Rule } from "./rule.ts";
  * server, and list servers may rewrite the chain. SpamAssassin's FORGED_HOTMAIL_RCVD,
  * FORGED_YAHOO_RCVD and the like check the same. Where the provider publishes DMARC, the
  * authentication rule says more; this needs no DNS. Inbound only: our own users' relay is ours.
+ * The providers and their relays' names are in providers.ts.
  */
-const PROVIDERS: { domains: RegExp; relays: RegExp }[] = [
-  { domains: /^(?:hotmail|msn|outlook|live|passport)\.[a-z.]+$/, relays: /hotmail|msn\.(?:com|net)|outlook\.com|live\.com|microsoft\.com/ },
-  { domains: /^(?:yahoo|ymail|rocketmail)\.[a-z.]+$/, relays: /yahoo/ },
-  // AOL's mail has been sent by Yahoo's servers since the two merged
-  { domains: /^(?:aol|aim)\.com$/, relays: /\baol\.(?:com|net)|\baim\.com|yahoo/ },
-  { domains: /^(?:gmail|googlemail)\.com$/, relays: /google|gmail/ },
-  { domains: /^(?:gmx\.[a-z.]+|web\.de)$/, relays: /gmx\.|web\.de/ },
-  { domains: /^(?:juno|netzero)\.(?:com|net)$/, relays: /juno\.com|netzero\.(?:com|net)|untd\.com/ },
-  { domains: /^(?:earthlink|mindspring)\.(?:com|net)$/, relays: /earthlink|mindspring|elnk\.net/ },
-  { domains: /^(?:mail|yandex)\.ru$/, relays: /mail\.ru|yandex/ },
-];
 const REPLY_SUBJECT = /^\s*(?:re|fwd?|aw|sv|tr)\s*:/i;
 
 export const freemailForgedRule: Rule = {
@@ -30,7 +21,7 @@ export const freemailForgedRule: Rule = {
   check({ content }) {
     const domain = fromDomain(content.parsed.from);
     if (!domain) return [];
-    const provider = PROVIDERS.find((p) => p.domains.test(organizationalDomain(domain)));
+    const provider = providerOf(organizationalDomain(domain));
     if (!provider) return [];
     const { headers } = content.parsed;
     if (headers.has("in-reply-to") || headers.has("references") || headers.has("list") || REPLY_SUBJECT.test(content.parsed.subject ?? "")) return [];

@@ -18,6 +18,7 @@ import { numericLinkRule } from "./numeric-link.ts";
 import { outlookMessageIdRule } from "./outlook-message-id.ts";
 import { forgedMuaRule } from "./forged-mua.ts";
 import { freemailForgedRule } from "./freemail-forged.ts";
+import { providerHeloRule } from "./provider-helo.ts";
 import { raw8bitHeaderRule } from "./raw-8bit-header.ts";
 import { randomTailRule } from "./random-tail.ts";
 import { receivedDateRule } from "./received-date.ts";
@@ -43,6 +44,7 @@ export const defaultRules: Rule[] = [
   forgedMuaRule,
   freemailForgedRule,
   heloIpMismatchRule,
+  providerHeloRule,
   receivedDateRule,
   headerCaseRule,
   raw8bitHeaderRule,
@@ -80,6 +82,7 @@ export {
   missingHeadersRule,
   numericLinkRule,
   outlookMessageIdRule,
+  providerHeloRule,
   randomTailRule,
   raw8bitHeaderRule,
   receivedDateRule,
