@@ -41,6 +41,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   SPAM_PHRASES: { score: 1.0, description: "Three kinds of bulk-advertising stock phrases (removal, guarantees, urgency, income, ...)" },
   SPAM_PHRASES_MANY: { score: 2.5, description: "Four or more kinds of bulk-advertising stock phrases" },
   URL_NUMERIC_HOST: { score: 1.5, description: "A link to a bare IP address rather than a host name" },
+  STOCK_PROMOTION: { score: 2.0, description: "Promotes an over-the-counter (OTC BB, Pink Sheets) share with a stock promoter's pitch" },
   ADULT_CONTENT: { score: 2.0, description: "Three or more different explicit terms (pornographic advertising)" },
   BODY_RANDOM_TAIL: { score: 1.5, description: "Text ends in a line of random letters or letters and digits (a hash buster)" },
   ADVANCE_FEE: { score: 4.0, description: "Reads like an advance-fee fraud letter (a large sum to move abroad, in confidence, for a share)" },

@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -100,6 +100,7 @@ describe("rules", () => {
     },
     { symbol: "BODY_RANDOM_TAIL", parts: { mime: { contentType: "text/plain", body: "me and my friend are online now\r\n\r\n\r\nkludlkaiplcqcnnaigaybaxhesrhltsp\r\n\r\n" } } },
     { symbol: "BODY_RANDOM_TAIL", parts: { mime: { contentType: "text/plain", body: "Lowest rates guaranteed.\r\n\r\n4139vOLW7-758DoDY1425FRhM1-764SMFc8513l40\r\n" } } },
+    { symbol: "STOCK_PROMOTION", parts: { mime: { contentType: "text/plain", body: "Research Alert\r\nXrayMedia (OTCBB: XRMD)\r\nRecent price $0.08, 18-month target price: $5.00+\r\n" } }, detail: /^otcbb, target price$/ },
     { symbol: "ADULT_CONTENT", parts: { mime: { contentType: "text/plain", body: "Hot teens on live webcams, 100% nude! See them now." } } },
     { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/plain", body: "Order here: http://203.0.113.9/offer.html" } }, detail: /^203\.0\.113\.9$/ },
     { symbol: "URL_NUMERIC_HOST", parts: { mime: { contentType: "text/html", body: '<a href="http://user@198.51.100.7:8080/x">our shop</a>' } } },
@@ -139,7 +140,7 @@ describe("rules", () => {
     });
   }
 
-  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, a whole HTML document in type sizes up to 5, ticket numbers and rules as last lines, 24-hour Received dates, a Date 10 hours ahead, usual header cases, valid dates, two explicit words, named hosts", async () => {
+  test("bulk-mail signs stay quiet on their near misses: a real Outlook id, a whole HTML document in type sizes up to 5, exchange-listed shares and an OTC listing without a pitch, ticket numbers and rules as last lines, 24-hour Received dates, a Date 10 hours ahead, usual header cases, valid dates, two explicit words, named hosts", async () => {
     const date = "Tue, 10 Mar 2026 10:00:00 +0000";
     const filetimeHigh = Math.floor(((Date.parse(date) - Date.UTC(1601, 0, 1)) * 10_000) / 2 ** 32).toString(16).padStart(8, "0");
     const nearMisses: MessageParts[] = [
@@ -163,11 +164,13 @@ describe("rules", () => {
       { subject: "ADVANCED topics: the agenda" },
       { mime: { contentType: "text/plain", body: "The article on teens and webcams is attached.\r\nhttps://www.sender.test/1.2.3.4/report\r\nSee http://198.51.100.7.nip.example.test/\r\n" } },
       { mime: { contentType: "text/plain", body: "Regards,\r\nAlice\r\nhttps://sender.test/unsubscribe?id=kludlkaiplcqcnnaigaybaxhesrhltsp\r\n" } },
+      { mime: { contentType: "text/plain", body: "Akamai (NASDAQ: AKAM) looks undervalued after the outage, analysts say; strong buy.\r\n" } },
+      { mime: { contentType: "text/plain", body: "The company moved from the OTC BB to the Nasdaq SmallCap market last year.\r\n" } },
       { mime: { contentType: "text/plain", body: "Your ticket number is\r\nticket-20260310-000417-support\r\n" } },
       { mime: { contentType: "text/plain", body: "Alice\r\n--------------------------------------\r\n" } },
       { mime: { contentType: "text/html", body: '<!DOCTYPE html>\r\n<HTML><body><font size="+2">Minutes</font> <font size=5>of the meeting</font></body></HTML>' } },
     ];
-    const fresh = ["HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
+    const fresh = ["HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "STOCK_PROMOTION", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
     for (const parts of nearMisses) {
       const r = await run(message(parts));
       for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);

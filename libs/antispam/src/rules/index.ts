@@ -25,6 +25,7 @@ import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
 import { reverseDnsRule } from "./reverse-dns.ts";
 import { sessionSymbolsRule } from "./session-symbols.ts";
+import { stockPromotionRule } from "./stock-promotion.ts";
 import { subjectPaddingRule } from "./subject-padding.ts";
 import { subjectShoutingRule } from "./subject-shouting.ts";
 import { urlMismatchRule } from "./url-mismatch.ts";
@@ -54,6 +55,7 @@ export const defaultRules: Rule[] = [
   numericLinkRule,
   advanceFeeRule,
   spamPhrasesRule,
+  stockPromotionRule,
   adultContentRule,
   randomTailRule,
   attachmentsRule,
@@ -90,6 +92,7 @@ export {
   reverseDnsRule,
   sessionSymbolsRule,
   spamPhrasesRule,
+  stockPromotionRule,
   subjectPaddingRule,
   subjectShoutingRule,
   urlMismatchRule,
