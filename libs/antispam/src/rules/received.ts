@@ -7,7 +7,10 @@ export function receivedValues(content: ContentView): string[] {
   return values.map((value) => String(value));
 }
 
-/** One relay hop as its receiving server recorded it: what the client said in HELO, the reverse name found for it, its address, and the receiving server's name. */
+/**
+ * One relay hop as its receiving server recorded it: what the client said in HELO, the reverse
+ * name found for it, its address, and the receiving server's name.
+ */
 export interface RelayHop {
   helo: string;
   reverseName: string | null;
@@ -23,7 +26,8 @@ const HOST_NAME = /^[a-z0-9.-]+\.[a-z]{2,}$/;
 /**
  * The client of one Received field. Understood forms: `from HELO (RDNS [IP])` (Postfix, Sendmail),
  * `from HELO (unknown [IP])`, `from HELO ([IP])` (no reverse name), `from RDNS ([IP] helo=HELO)`
- * (Exim), each followed by `by SERVER`. Names are lower-cased, without a trailing dot or an address literal's brackets.
+ * (Exim), each followed by `by SERVER`. Names are lower-cased, without a trailing dot or an
+ * address literal's brackets.
  */
 export function relayHop(received: string): RelayHop | null {
   const value = received.replace(/\s+/g, " ");
