@@ -1,5 +1,5 @@
 import { organizationalDomain } from "./address.ts";
-import { isPrivateIPv4, receivedValues, relayHop, type RelayHop } from "./received.ts";
+import { isPrivateIPv4, relayHopsBelowTop, type RelayHop } from "./received.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -24,9 +24,8 @@ function mismatch({ helo, ip, reverseName, by }: RelayHop): string | null {
 export const heloIpMismatchRule: Rule = {
   name: "helo-ip-mismatch",
   check({ content }) {
-    for (const received of receivedValues(content).slice(1)) {
-      const hop = relayHop(received);
-      const found = hop && mismatch(hop);
+    for (const hop of relayHopsBelowTop(content)) {
+      const found = mismatch(hop);
       if (found) return [{ name: "RCVD_HELO_IP_MISMATCH", detail: found }];
     }
     return [];

@@ -1,5 +1,5 @@
 import { providerOf, type MailProvider } from "./providers.ts";
-import { receivedValues, relayHop } from "./received.ts";
+import { relayHopsBelowTop } from "./received.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -16,9 +16,8 @@ export const providerHeloRule: Rule = {
   name: "provider-helo",
   sources: ["inbound"],
   check({ content }) {
-    for (const received of receivedValues(content).slice(1)) {
-      const hop = relayHop(received);
-      const provider = hop && providerOf(hop.helo);
+    for (const hop of relayHopsBelowTop(content)) {
+      const provider = providerOf(hop.helo);
       if (!provider || isProviders(provider, hop.reverseName) || isProviders(provider, hop.by)) continue;
       return [{ name: "FORGED_PROVIDER_HELO", detail: `HELO ${hop.helo} from ${hop.reverseName ?? hop.ip ?? "unknown"}` }];
     }

@@ -46,6 +46,21 @@ export function relayHop(received: string): RelayHop | null {
 
 const unbracket = (helo: string) => helo.replace(/^\[(.*)\]$/, "$1");
 
+const hopsBelowTop = new WeakMap<ContentView, RelayHop[]>();
+
+/** The hops of the Received fields below the topmost (our own MX's), as relayHop reads them; memoized per message. */
+export function relayHopsBelowTop(content: ContentView): RelayHop[] {
+  let hops = hopsBelowTop.get(content);
+  if (!hops) {
+    hops = receivedValues(content)
+      .slice(1)
+      .map(relayHop)
+      .filter((hop): hop is RelayHop => hop !== null);
+    hopsBelowTop.set(content, hops);
+  }
+  return hops;
+}
+
 /** Loopback, RFC 1918 and link-local IPv4 addresses: a site's own hosts. */
 export function isPrivateIPv4(ip: string): boolean {
   const [a, b] = ip.split(".").map(Number) as [number, number];
