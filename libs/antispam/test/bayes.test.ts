@@ -20,6 +20,8 @@ import {
   combine,
   defaultCombineOptions,
   defaultLogisticCurve,
+  LOGISTIC_MAX_SCORE,
+  logisticCurveAt,
   defaultLogisticOptions,
   defaultScoreCurve,
   averageDecay,
@@ -172,7 +174,11 @@ describe("Bayes tokenizer", () => {
     let eager = viagra.avg;
     for (let t = viagra.last + 1; t <= viagra.last + 7; t++) eager = d * eager + (1 - d) * viagra.w;
     assert.ok(Math.abs(averagedWeight(viagra, viagra.last + 7, o) - eager) < 1e-12);
-    assert.ok(scoreFor(0.985, defaultLogisticCurve) >= 5 && scoreFor(0.96, defaultLogisticCurve) < 5 && scoreFor(0.5, defaultLogisticCurve) > 0 && scoreFor(0.3, defaultLogisticCurve) < 0);
+    assert.ok(scoreFor(0.5, defaultLogisticCurve) > 0 && scoreFor(0.3, defaultLogisticCurve) < 0 && scoreFor(0.01, defaultLogisticCurve) <= -2);
+    // alone it stops below junk: it takes the chi-square near 1 (+0.5 at a tenth of its curve) or a rule
+    assert.equal(scoreFor(1, defaultLogisticCurve), LOGISTIC_MAX_SCORE);
+    assert.ok(scoreFor(0.9, defaultLogisticCurve) > 4 && LOGISTIC_MAX_SCORE < 5 && LOGISTIC_MAX_SCORE + 0.1 * scoreFor(0.9995, defaultScoreCurve) >= 5);
+    assert.ok(scoreFor(0.97, logisticCurveAt(0.95, 6)) >= 5, "uncut, the line reaches junk at junkAt");
   });
 
   it("trainingOrder: a seeded shuffle, the same every time, interleaving the classes", () => {

@@ -14,6 +14,7 @@ export {
   defaultLogisticCurve,
   defaultLogisticOptions,
   logisticCurveAt,
+  LOGISTIC_MAX_SCORE,
   logisticProbability,
   logisticStep,
   trainingOrder,
@@ -44,7 +45,7 @@ export interface BayesOptions {
    * symbol, as chosen by cross-validation. Account models (BAYES_USER_*) always count in full.
    */
   globalWeight?: number;
-  /** The logistic regression's probability → score (default: defaultLogisticCurve, junk from 0.98). */
+  /** The logistic regression's probability → score (default: defaultLogisticCurve, the line through 0.95 cut at 4.5, below junk). */
   logisticCurve?: ScoreCurve;
   /** false: no LOGREG_* verdict, and the global chi-square counts in full (the classifier before the regression). Default true. */
   logistic?: boolean;
