@@ -1,4 +1,4 @@
-import { isIP, isIPv4, isIPv6 } from "node:net";
+import { BlockList, isIP, isIPv4, isIPv6 } from "node:net";
 
 // IP address helpers shared by the client checks (greylisting, reputation, lists, login throttling,
 // reverse names). Text in, text out: node's `net` validates, these only reshape.
@@ -81,4 +81,28 @@ export function compressIpv6(groups: number[]): string {
   const hex = groups.map((g) => g.toString(16));
   if (best < 0) return hex.join(":");
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLength).join(":")}`;
+}
+
+/** A site's own networks: "this network", loopback, RFC 1918, link-local; IPv6 loopback, unique-local (RFC 4193) and link-local. */
+export const PRIVATE_NETWORKS: ReadonlyArray<readonly [network: string, prefix: number, family: "ipv4" | "ipv6"]> = [
+  ["0.0.0.0", 8, "ipv4"],
+  ["127.0.0.0", 8, "ipv4"],
+  ["10.0.0.0", 8, "ipv4"],
+  ["172.16.0.0", 12, "ipv4"],
+  ["192.168.0.0", 16, "ipv4"],
+  ["169.254.0.0", 16, "ipv4"],
+  ["::1", 128, "ipv6"],
+  ["fc00::", 7, "ipv6"],
+  ["fe80::", 10, "ipv6"],
+];
+
+const privateNetworks = new BlockList();
+for (const [network, prefix, family] of PRIVATE_NETWORKS) privateNetworks.addSubnet(network, prefix, family);
+
+/** Whether `ip` (IPv4, IPv6 or IPv4-mapped) is in one of PRIVATE_NETWORKS; false for text that is not an address. */
+export function isPrivateAddress(ip: string): boolean {
+  const address = plainAddress(ip);
+  if (isIPv4(address)) return privateNetworks.check(address, "ipv4");
+  if (isIPv6(address)) return privateNetworks.check(address, "ipv6");
+  return false;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clientNetwork, compressIpv6, ipv6Groups, ipv6Nibbles, networkAddress, plainAddress } from "../src/index.ts";
+import { clientNetwork, compressIpv6, ipv6Groups, ipv6Nibbles, isPrivateAddress, networkAddress, plainAddress } from "../src/index.ts";
 
 test("plainAddress: IPv4-mapped IPv6 as IPv4, anything else unchanged", () => {
   assert.equal(plainAddress("::ffff:192.0.2.1"), "192.0.2.1");
@@ -35,4 +35,11 @@ test("networkAddress masks to the prefix; IPv6 in RFC 5952 text", () => {
   assert.equal(compressIpv6([1, 0, 0, 2, 0, 0, 0, 3]), "1:0:0:2::3");
   assert.equal(compressIpv6([1, 0, 2, 3, 4, 5, 6, 7]), "1:0:2:3:4:5:6:7");
   assert.throws(() => networkAddress("example.com", 24), TypeError);
+});
+
+test("isPrivateAddress: a site's own networks, IPv4 and IPv6; public and non-addresses are not", () => {
+  for (const ip of ["10.1.2.3", "127.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.9.9", "0.0.0.0", "::1", "fd12:3456::1", "fe80::1", "::ffff:10.0.0.1"])
+    assert.equal(isPrivateAddress(ip), true, ip);
+  for (const ip of ["172.32.0.1", "172.15.255.255", "192.169.0.1", "8.8.8.8", "2001:db8::1", "::ffff:8.8.8.8", "mail.example", "10.1.2.999", ""])
+    assert.equal(isPrivateAddress(ip), false, ip);
 });

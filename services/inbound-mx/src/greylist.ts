@@ -3,7 +3,7 @@ import { Counter, type Registry } from "prom-client";
 import { ConfigError } from "@postline/config";
 import type { Queryable } from "@postline/db";
 import { SmtpReply } from "@postline/smtp";
-import { clientNetwork, plainAddress } from "@postline/ip";
+import { clientNetwork, plainAddress, PRIVATE_NETWORKS } from "@postline/ip";
 import type { Logger } from "@postline/telemetry";
 
 export interface GreylistOptions {
@@ -56,18 +56,6 @@ export function greylistCounter(registry: Registry): Counter<"result"> {
     })
   );
 }
-
-const PRIVATE_NETWORKS: Array<[string, number, "ipv4" | "ipv6"]> = [
-  ["127.0.0.0", 8, "ipv4"],
-  ["10.0.0.0", 8, "ipv4"],
-  ["172.16.0.0", 12, "ipv4"],
-  ["192.168.0.0", 16, "ipv4"],
-  ["169.254.0.0", 16, "ipv4"],
-  ["::1", 128, "ipv6"],
-  ["fc00::", 7, "ipv6"],
-  ["fe80::", 10, "ipv6"],
-];
-
 
 /** Parses `192.0.2.0/24`, `2001:db8::/32` or a single address into a BlockList. */
 export function networkList(entries: string[], withPrivate: boolean): BlockList {

@@ -1,5 +1,6 @@
+import { isPrivateAddress } from "@postline/ip";
 import { organizationalDomain } from "../rules/address.ts";
-import { isPrivateIPv4, relayHop } from "../rules/received.ts";
+import { relayHop } from "../rules/received.ts";
 
 /**
  * Shape features of the Received fields below the topmost (`rs:`), one hop at a time: whether
@@ -20,7 +21,7 @@ export function relayShapeTokens(receivedValues: readonly string[], fromOrg: str
     const parsed = relayHop(value);
     if (!parsed) continue;
     const { helo, reverseName: rdns, ip } = parsed;
-    if (!ip || isPrivateIPv4(ip)) continue;
+    if (!ip || isPrivateAddress(ip)) continue;
     const hop = publicHops++ === 0 ? "first" : "later";
     out.add(`rs:${hop}:rdns:${rdns ? "yes" : "none"}`);
     const heloKind = /^[\d.]+$/.test(helo) ? "ip" : helo.includes(".") ? "name" : "bare";

@@ -1,5 +1,6 @@
+import { isPrivateAddress } from "@postline/ip";
 import { organizationalDomain } from "./address.ts";
-import { isPrivateIPv4, relayHopsBelowTop, type RelayHop } from "./received.ts";
+import { relayHopsBelowTop, type RelayHop } from "./received.ts";
 import type { Rule } from "./rule.ts";
 
 /**
@@ -16,7 +17,7 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const network = (ip: string) => ip.split(".").slice(0, 2).join(".");
 
 function mismatch({ helo, ip, reverseName, by }: RelayHop): string | null {
-  if (!ip || !IPV4.test(helo) || isPrivateIPv4(helo) || isPrivateIPv4(ip) || network(helo) === network(ip)) return null;
+  if (!ip || !IPV4.test(helo) || isPrivateAddress(helo) || isPrivateAddress(ip) || network(helo) === network(ip)) return null;
   if (reverseName && by && organizationalDomain(reverseName) === organizationalDomain(by)) return null;
   return `HELO ${helo} from ${ip}`;
 }

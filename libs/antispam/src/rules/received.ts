@@ -60,9 +60,3 @@ export function relayHopsBelowTop(content: ContentView): RelayHop[] {
   }
   return hops;
 }
-
-/** Loopback, RFC 1918 and link-local IPv4 addresses: a site's own hosts. */
-export function isPrivateIPv4(ip: string): boolean {
-  const [a, b] = ip.split(".").map(Number) as [number, number];
-  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 192 && b === 168) || (a === 172 && b >= 16 && b < 32);
-}
