@@ -34,7 +34,8 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   FORGED_PROVIDER_HELO: { score: 2.0, description: "A relay's client greeted as a big mail provider's bare domain without that provider's reverse name" },
   HEADER_8BIT_RAW: { score: 1.5, description: "Subject or From holds raw bytes of a national charset instead of encoded words" },
   // Body
-  MIME_HTML_ONLY: { score: 1.0, description: "HTML body without a text/plain alternative" },
+  MIME_HTML_ONLY: { score: 0.4, description: "HTML body without a text/plain alternative" },
+  HTML_NO_TITLE: { score: 0.6, description: "HTML-only body without a <title>" },
   HTML_NO_HTML_TAG: { score: 1.0, description: "HTML-only body that is a fragment without the <html> element" },
   HTML_FONT_HUGE: { score: 1.0, description: "HTML font size 6 or 7 (headline type in the body)" },
   URL_TEXT_MISMATCH: { score: 4.0, description: "Link text shows a domain other than the link's target" },

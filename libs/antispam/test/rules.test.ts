@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_NO_TITLE", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -55,6 +55,7 @@ describe("rules", () => {
     { symbol: "SUBJECT_SHOUTING", parts: { subject: "URGENT: CLAIM YOUR PRIZE NOW!!!" } },
     { symbol: "MIME_HTML_ONLY", parts: { mime: { contentType: "text/html; charset=utf-8", body: "<p>Hello</p>" } } },
     { symbol: "HTML_NO_HTML_TAG", parts: { mime: { contentType: "text/html; charset=utf-8", body: "<p>Hello</p>" } } },
+    { symbol: "HTML_NO_TITLE", parts: { mime: { contentType: "text/html; charset=utf-8", body: "<html><head><title> </title></head><body><p>Hello</p></body></html>" } } },
     { symbol: "HTML_FONT_HUGE", parts: { mime: { contentType: "text/html", body: '<html><body><font size="+3">FREE</font> quote</body></html>' } } },
     { symbol: "HTML_FONT_HUGE", parts: { mime: { contentType: "text/html", body: "<html><body><FONT face=Arial SIZE=7>Act now</FONT></body></html>" } } },
     {
@@ -168,9 +169,9 @@ describe("rules", () => {
       { mime: { contentType: "text/plain", body: "The company moved from the OTC BB to the Nasdaq SmallCap market last year.\r\n" } },
       { mime: { contentType: "text/plain", body: "Your ticket number is\r\nticket-20260310-000417-support\r\n" } },
       { mime: { contentType: "text/plain", body: "Alice\r\n--------------------------------------\r\n" } },
-      { mime: { contentType: "text/html", body: '<!DOCTYPE html>\r\n<HTML><body><font size="+2">Minutes</font> <font size=5>of the meeting</font></body></HTML>' } },
+      { mime: { contentType: "text/html", body: '<!DOCTYPE html>\r\n<HTML><head><TITLE lang="en">Minutes</TITLE></head><body><font size="+2">Minutes</font> <font size=5>of the meeting</font></body></HTML>' } },
     ];
-    const fresh = ["HTML_NO_HTML_TAG", "HTML_FONT_HUGE", "STOCK_PROMOTION", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
+    const fresh = ["HTML_NO_HTML_TAG", "HTML_NO_TITLE", "HTML_FONT_HUGE", "STOCK_PROMOTION", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST"];
     for (const parts of nearMisses) {
       const r = await run(message(parts));
       for (const name of fresh) assert.equal(hit(r, name), undefined, `${name} on ${JSON.stringify(parts)}`);
