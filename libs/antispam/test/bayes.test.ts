@@ -330,10 +330,11 @@ async function accountModels(db: Db): Promise<void> {
   const someHam = corpus("easy-ham-1", 1, 300)[0]!;
   assert.equal(await learner.learn(alice, messageKeyOf(someHam), "ham", bayesTokens(await parse(someHam))), "learned");
 
-  // A spam of the later corpus that the global model lets through, with a near-duplicate it lets through too
+  // A spam the global model did not learn and lets through, with a near-duplicate it lets through
+  // too (from TRAIN's files the model left out: the benchmark's TEST files stay out of the tests)
   let original: Buffer | undefined;
   let duplicate: Buffer | undefined;
-  for (const candidate of corpus("spam-2", 400)) {
+  for (const candidate of corpus("spam-1", 250, 250)) {
     if (/base64|quoted-printable/i.test(candidate.toString("latin1")) || candidate.length > 20_000) continue;
     const r = await classify(classifier, candidate);
     if (r.action !== "deliver" || r.errors.length) continue;
@@ -364,7 +365,7 @@ async function accountModels(db: Db): Promise<void> {
   assert.ok(!forBob!.symbols.some((s) => s.name.startsWith("BAYES_USER")));
 
   // ... without making her other mail spam
-  for (const ham of corpus("easy-ham-2", 60)) {
+  for (const ham of corpus("easy-ham-1", 60, 1000)) {
     const r = await classify(classifier, ham);
     if (r.action === "deliver") assert.equal(r.accounts[0]!.action, "deliver", `ham became junk for alice: ${JSON.stringify(r.accounts[0])}`);
   }
