@@ -113,10 +113,12 @@ export const LOGISTIC_MAX_SCORE = 4.5;
  * 0.95 with the cut at 4.5 (defaultLogisticCurve; docs/spam-filter.md stage 18).
  */
 export function logisticCurveAt(junkAt: number, maxScore = LOGISTIC_MAX_SCORE): ScoreCurve {
-  const head: ScoreCurve = [[0, -3], [0.02, -2], [0.1, -1], [junkAt / 2, 0]];
-  if (maxScore >= 6) return [...head, [junkAt, 5.1], [1, 6]];
-  const reached = junkAt / 2 + (Math.min(maxScore, 5.1) / 5.1) * (junkAt / 2);
-  return [...head, [reached, maxScore], [1, maxScore]];
+  const line: ScoreCurve = [[0, -3], [0.02, -2], [0.1, -1], [junkAt / 2, 0], [junkAt, 5.1], [1, 6]];
+  const cut = line.findIndex(([, score]) => score > maxScore);
+  if (cut <= 0) return line;
+  const [p0, s0] = line[cut - 1]!;
+  const [p1, s1] = line[cut]!;
+  return [...line.slice(0, cut), [p0 + ((maxScore - s0) / (s1 - s0)) * (p1 - p0), maxScore], [1, maxScore]];
 }
 
 export const defaultLogisticCurve: ScoreCurve = logisticCurveAt(0.95);
