@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_NO_TITLE", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_NO_TITLE", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "TEXT_8BIT_UNDECLARED", "MSGID_FROM_RELAY", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -205,6 +205,41 @@ describe("rules", () => {
     }
   });
 
+  test("TEXT_8BIT_UNDECLARED: a text part that names no charset, or US-ASCII, with dozens of raw 8-bit bytes; a declared charset, encoded bodies and a stray accented letter are no sign", async () => {
+    const gb2312 = Buffer.from([0xc3, 0xe2, 0xb7, 0xd1, 0xd3, 0xc5, 0xbb, 0xdd]);
+    const national = Buffer.concat(Array.from({ length: 5 }, () => gb2312)).toString("latin1");
+    const withBody = (contentType: string, body: string) => Buffer.from(message({ mime: { contentType, body: "BODY" } }).toString("latin1").replace("BODY", body), "latin1");
+    for (const contentType of ["text/plain", "text/plain; charset=us-ascii", "text/html"]) {
+      const r = await run(withBody(contentType, `Fair 2003 ${national}\r\n`));
+      assert.equal(hit(r, "TEXT_8BIT_UNDECLARED")?.detail, "40 bytes", `${contentType}: ${JSON.stringify(r.symbols)}`);
+    }
+    const inPart = multipart("b1", [
+      { headers: ["Content-Type: text/plain; charset=utf-8"], body: "Programme attached" },
+      { headers: ["Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"], body: national },
+    ]);
+    assert.ok(hit(await run(withBody(inPart.contentType, inPart.body)), "TEXT_8BIT_UNDECLARED"), "a part of a multipart message");
+    const quiet = [
+      withBody("text/plain; charset=gb2312", national),
+      withBody('text/plain; charset="GB2312"', national),
+      withBody("text/plain", "Caf\xe9 at noon, see you there. Ren\xe9e\r\n"),
+      message({ mime: { contentType: "text/plain", body: "Q2Fmw6kgYXQgbm9vbg==" } }),
+      withBody("application/octet-stream", national),
+    ];
+    for (const raw of quiet) assert.equal(hit(await run(raw), "TEXT_8BIT_UNDECLARED"), undefined, raw.toString("latin1").split("\r\n\r\n")[0]);
+  });
+
+  test("MSGID_FROM_RELAY: a Message-ID below a Received field was added on the way; one written with the message, a big provider's webmail id, and a message without Received fields are no sign", async () => {
+    const received = "Received: from pc17.dialup.example.test ([198.51.100.23]) by relay.sender.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
+    const relayAdded = await run(message({ messageId: "<200203101000.g2AA01x12345@relay.sender.test>", extraHeaders: [received] }));
+    assert.equal(hit(relayAdded, "MSGID_FROM_RELAY")?.detail, "relay.sender.test", JSON.stringify(relayAdded.symbols));
+    const quiet = [
+      Buffer.concat([Buffer.from(`${received}\r\n`), message()]),
+      message({ messageId: "<20020827193152.56961.qmail@web13705.mail.yahoo.com>", extraHeaders: [received] }),
+      message(),
+    ];
+    for (const raw of quiet) assert.equal(hit(await run(raw), "MSGID_FROM_RELAY"), undefined, raw.toString("latin1").split("\r\n\r\n")[0]);
+  });
+
   test("RCVD_HELO_IP_MISMATCH: a relay's client greeted with an address of another network; our own field, neighbours and private addresses are no sign", async () => {
     const ours = "Received: from mail.sender.test (mail.sender.test [192.0.2.1]) by mx.example.test with ESMTP; Tue, 10 Mar 2026 10:00:02 +0000";
     const relayed = (from: string) => message({ extraHeaders: [ours, `Received: from ${from} by relay.sender.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000`] });
@@ -270,6 +305,13 @@ describe("rules", () => {
     assert.ok(hit(await run(html), "ADVANCE_FEE_MANY"), "HTML turned into text");
     const shorter = [story[0], story[2], story[3], story[4]].join("\r\n");
     assert.equal(hit(await run(text(shorter)), "ADVANCE_FEE")?.detail, "4 of 6");
+    const partnerLetter = [
+      "Dear Partner to be, I must apologise for using this medium to contact you.",
+      "I am a highly placed official of the Government of Nigeria. As civil servants we cannot own accounts abroad,",
+      "so we need a foreign partner whose account will receive the sum of $49.5m.",
+      "Treat this transaction with utmost secrecy, and reply to negotiate the percentage you wish to be paid.",
+    ].join("\r\n");
+    assert.equal(hit(await run(text(partnerLetter)), "ADVANCE_FEE_MANY")?.detail, "5 of 6", "the story told without a named dead man or a figured share");
     const business = [
       "Hi team, the board approved the $2.5 million budget for Q3. Finance will transfer the funds to the",
       "project account on Monday. The figures are confidential until the announcement.",

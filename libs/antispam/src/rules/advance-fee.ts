@@ -15,11 +15,11 @@ const INGREDIENTS: RegExp[] = [
   // in confidence
   /\b(?:strict(?:est)?|utmost|absolute|total) (?:confiden|secre|trust)|\bconfidential(?:ity)?\b|\btop secret\b/i,
   // officialdom and the dead
-  /\b(?:barrister|central bank|ministry of|government official|late (?:husband|father|president|general|dictator|king)|widow of|crude oil|over-?invoic|contract (?:sum|payment)|deceased|killed my|death of my|rebels|in exile|self-exile)\b/i,
+  /\b(?:barrister|civil servants?|highly placed official|(?:government|republic|federal ministry) of (?:nigeria|ghana|sierra leone|south africa|zimbabwe|the congo|congo|liberia|ivory coast|cote d'ivoire|togo|benin|senegal|angola|cameroon)|central bank|ministry of|government official|late (?:husband|father|president|general|dictator|king)|widow of|crude oil|over-?invoic|contract (?:sum|payment)|deceased|killed my|death of my|rebels|in exile|self-exile)\b/i,
   // your share
-  /\b\d{1,2}\s?%\s+(?:of (?:the )?(?:total|sum|funds?|money|amount)|for (?:you|your)|to you)|\bcompensate you\b/i,
+  /\b\d{1,2}\s?%\s+(?:of (?:the )?(?:total|sum|funds?|money|amount)|for (?:you|your)|to you)|\bcompensate you\b|\b(?:the )?percentage (?:you|for you|of the (?:total|sum|funds?|money))|\bnegotiate your (?:fee|share|commission)/i,
   // the introduction
-  /\b(?:i am|my name is) (?:mr|mrs|dr|prince|princess|barrister|chief|engr?|captain|capt)\.?\s|\b(?:although|though) we (?:have not|haven't|do not know|don't know)|\b(?:got|obtained|came across) your (?:contact|e-?mail|address|name)|\bsurprise you\b/i,
+  /\b(?:using|through) this medium\b|\b(?:a|an) (?:reliable |trustworthy |honest |reputable )?foreign partner\b|\bpartner to be\b|\b(?:i am|my name is) (?:mr|mrs|dr|prince|princess|barrister|chief|engr?|captain|capt)\.?\s|\b(?:although|though) we (?:have not|haven't|do not know|don't know)|\b(?:got|obtained|came across) your (?:contact|e-?mail|address|name)|\bsurprise you\b/i,
 ];
 const ENOUGH = 4;
 /** No TRAIN ham has more than two ingredients; five of six is the whole story. */

@@ -21,6 +21,7 @@ import { freemailForgedRule } from "./freemail-forged.ts";
 import { providerHeloRule } from "./provider-helo.ts";
 import { raw8bitHeaderRule } from "./raw-8bit-header.ts";
 import { randomTailRule } from "./random-tail.ts";
+import { relayMessageIdRule } from "./relay-message-id.ts";
 import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
 import { reverseDnsRule } from "./reverse-dns.ts";
@@ -28,6 +29,7 @@ import { sessionSymbolsRule } from "./session-symbols.ts";
 import { stockPromotionRule } from "./stock-promotion.ts";
 import { subjectPaddingRule } from "./subject-padding.ts";
 import { subjectShoutingRule } from "./subject-shouting.ts";
+import { undeclared8bitRule } from "./undeclared-8bit.ts";
 import { urlMismatchRule } from "./url-mismatch.ts";
 
 export type { Rule, RuleContext, RuleHit, Source } from "./rule.ts";
@@ -42,6 +44,7 @@ export const defaultRules: Rule[] = [
   subjectPaddingRule,
   adMarkRule,
   outlookMessageIdRule,
+  relayMessageIdRule,
   forgedMuaRule,
   freemailForgedRule,
   heloIpMismatchRule,
@@ -49,6 +52,7 @@ export const defaultRules: Rule[] = [
   receivedDateRule,
   headerCaseRule,
   raw8bitHeaderRule,
+  undeclared8bitRule,
   htmlOnlyRule,
   htmlFontRule,
   urlMismatchRule,
@@ -88,6 +92,7 @@ export {
   randomTailRule,
   raw8bitHeaderRule,
   receivedDateRule,
+  relayMessageIdRule,
   replyToMismatchRule,
   reverseDnsRule,
   sessionSymbolsRule,
@@ -95,5 +100,6 @@ export {
   stockPromotionRule,
   subjectPaddingRule,
   subjectShoutingRule,
+  undeclared8bitRule,
   urlMismatchRule,
 };
