@@ -32,6 +32,7 @@ export const defaultSymbols: Record<string, SymbolDefinition> = {
   HEADER_CASE_ODD: { score: 1.5, description: "A common header name in a letter case no mail program writes (MiME-Version)" },
   RCVD_HELO_IP_MISMATCH: { score: 2.0, description: "A relay's client greeted with an IP address of another network than the one it connected from" },
   FORGED_PROVIDER_HELO: { score: 2.0, description: "A relay's client greeted as a big mail provider's bare domain without that provider's reverse name" },
+  NEWSLETTER_SIGNED: { score: -1.0, description: "HTML with the sender's copyright notice and a link to the From address's own domain" },
   TEXT_8BIT_UNDECLARED: { score: 1.5, description: "A text part that names no charset (US-ASCII) carries dozens of raw 8-bit bytes" },
   MSGID_FROM_RELAY: { score: 1.0, description: "Message-ID added by a relay on the way, not by the program that wrote the message" },
   HEADER_8BIT_RAW: { score: 1.5, description: "Subject or From holds raw bytes of a national charset instead of encoded words" },

@@ -27,7 +27,7 @@ describe("rules", () => {
   const encodedWord = (subject: string) => `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   const text = (body: string) => message({ mime: { contentType: "text/plain; charset=utf-8", body } });
   const dialupReceived = "Received: from pc17.dialup.example.test ([198.51.100.23]) by mx.example.test with SMTP; Tue, 10 Mar 2026 10:00:01 +0000";
-  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_NO_TITLE", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "TEXT_8BIT_UNDECLARED", "MSGID_FROM_RELAY", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
+  const contentSymbols = ["MISSING_DATE", "MISSING_MESSAGE_ID", "MISSING_MIME_VERSION", "FROM_INVALID", "REPLYTO_DOMAIN_MISMATCH", "SUBJECT_SHOUTING", "MIME_HTML_ONLY", "HTML_NO_HTML_TAG", "HTML_NO_TITLE", "HTML_FONT_HUGE", "HEADER_8BIT_RAW", "TEXT_8BIT_UNDECLARED", "MSGID_FROM_RELAY", "NEWSLETTER_SIGNED", "RCVD_HELO_IP_MISMATCH", "FORGED_PROVIDER_HELO", "STOCK_PROMOTION", "URL_TEXT_MISMATCH", "ADVANCE_FEE", "ADVANCE_FEE_MANY", "SPAM_PHRASES", "SPAM_PHRASES_MANY", "SUBJECT_AD_MARK", "SUBJECT_PADDED", "FORGED_OUTLOOK_MSGID", "FORGED_MUA_OUTLOOK", "FORGED_MUA_MSGID", "FORGED_FREEMAIL_RCVD", "FORGED_RECEIVED_DATE", "HEADER_CASE_ODD", "DATE_INVALID", "DATE_IN_FUTURE", "BODY_RANDOM_TAIL", "ADULT_CONTENT", "URL_NUMERIC_HOST", "EXECUTABLE_ATTACHMENT", "MACRO_ATTACHMENT", "RBL_LISTED", "RDNS_NONE", "RDNS_NOT_CONFIRMED"];
 
   test("a clean message hits no content or connection symbol", async () => {
     const clean = message({
@@ -226,6 +226,22 @@ describe("rules", () => {
       withBody("application/octet-stream", national),
     ];
     for (const raw of quiet) assert.equal(hit(await run(raw), "TEXT_8BIT_UNDECLARED"), undefined, raw.toString("latin1").split("\r\n\r\n")[0]);
+  });
+
+  test("NEWSLETTER_SIGNED: HTML with a copyright notice and a link into the From address's own domain; without either, or linking only elsewhere, no sign", async () => {
+    const html = (body: string, from = "News <news@sender.test>") => message({ from, mime: { contentType: "text/html", body: `<html><head><title>Weekly</title></head><body>${body}</body></html>` } });
+    const home = '<a href="http://www.sender.test/unsubscribe">Unsubscribe</a>';
+    const signed = await run(html(`<p>This week's news</p>${home}<p>&copy; 2026 Sender Inc.</p>`));
+    assert.equal(hit(signed, "NEWSLETTER_SIGNED")?.detail, "sender.test", JSON.stringify(signed.symbols));
+    assert.ok((hit(signed, "NEWSLETTER_SIGNED")?.score ?? 0) < 0, "a ham sign");
+    assert.ok(hit(await run(html(`${home}<p>Copyright 2026 Sender Inc.</p>`)), "NEWSLETTER_SIGNED"), "the word");
+    const quiet = [
+      html(`<p>This week's news</p>${home}`),
+      html('<a href="http://offers.example.test/buy">Buy</a><p>&copy; 2026 Offers</p>'),
+      html(`${home}<p>&copy; 2026 Sender Inc.</p>`, "Deals <deals@other.test>"),
+      message({ mime: { contentType: "text/plain; charset=utf-8", body: "(c) 2026 Sender Inc. http://www.sender.test/" } }),
+    ];
+    for (const raw of quiet) assert.equal(hit(await run(raw), "NEWSLETTER_SIGNED"), undefined, raw.toString().split("\r\n\r\n")[1]);
   });
 
   test("MSGID_FROM_RELAY: a Message-ID below a Received field was added on the way; one written with the message, a big provider's webmail id, and a message without Received fields are no sign", async () => {

@@ -26,6 +26,7 @@ import { receivedDateRule } from "./received-date.ts";
 import { replyToMismatchRule } from "./reply-to-mismatch.ts";
 import { reverseDnsRule } from "./reverse-dns.ts";
 import { sessionSymbolsRule } from "./session-symbols.ts";
+import { signedNewsletterRule } from "./signed-newsletter.ts";
 import { stockPromotionRule } from "./stock-promotion.ts";
 import { subjectPaddingRule } from "./subject-padding.ts";
 import { subjectShoutingRule } from "./subject-shouting.ts";
@@ -55,6 +56,7 @@ export const defaultRules: Rule[] = [
   undeclared8bitRule,
   htmlOnlyRule,
   htmlFontRule,
+  signedNewsletterRule,
   urlMismatchRule,
   numericLinkRule,
   advanceFeeRule,
