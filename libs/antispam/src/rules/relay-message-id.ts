@@ -8,10 +8,11 @@ import type { Rule } from "./rule.ts";
  * relay on the way: the program that wrote the message gave it none, as bulk tools often do.
  * Webmail writes the ID on the provider's server that also adds the first Received field, so an
  * ID in a big provider's own domain is left alone. SpamAssassin's MSGID_FROM_MTA_HEADER is the
- * same test.
+ * same test. Inbound only: our submission service adds the ID our own users' programs leave out.
  */
 export const relayMessageIdRule: Rule = {
   name: "relay-message-id",
+  sources: ["inbound"],
   check({ content }) {
     const keys = (content.parsed.headerLines ?? []).map(({ key }) => key);
     const at = keys.indexOf("message-id");
