@@ -5,7 +5,8 @@ import { defaultLogisticCurve, logisticProbability } from "./logistic.ts";
 import { combine, defaultCombineOptions, defaultScoreCurve, scoreFor, type CombineOptions, type ScoreCurve } from "./math.ts";
 import type { BayesStore, ModelSnapshot, TokenStats } from "./store.ts";
 
-export { BayesStore, defaultExpiryOptions, type ExpiryOptions, type ExpiryResult, type BayesStoreOptions, type LearnItem, type LearnOutcome, type SpamClass, type ModelSnapshot, type TokenStats } from "./store.ts";
+export { defaultExpiryOptions, type ExpiryOptions } from "./expiry.ts";
+export { BayesStore, type ExpiryResult, type BayesStoreOptions, type LearnItem, type LearnOutcome, type SpamClass, type ModelSnapshot, type TokenStats } from "./store.ts";
 export {
   averageDecay,
   averagedWeight,

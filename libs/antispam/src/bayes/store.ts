@@ -1,5 +1,6 @@
 import type { Db, Queryable } from "@postline/db";
 import type { ContentView } from "../message.ts";
+import type { ExpiryOptions } from "./expiry.ts";
 import { averageDecay, defaultLogisticOptions, logisticStep, type LogisticOptions, type LogisticState, type TokenWeight } from "./logistic.ts";
 import { tokenHash, type TokenCounts } from "./math.ts";
 import { TokenCache } from "./token-cache.ts";
@@ -48,6 +49,13 @@ interface GlobalCache {
 
 const ZERO: TokenStats = { nspam: 0, nham: 0, weight: 0 };
 
+export interface ExpiryResult {
+  /** Models that lost something. */
+  models: number;
+  tokens: number;
+  records: number;
+}
+
 /**
  * The Bayes models in the database (migration 0008): the global one (accountId null) and one per
  * account. Learning is one transaction per message that locks the model row (learns into one model
@@ -56,26 +64,6 @@ const ZERO: TokenStats = { nspam: 0, nham: 0, weight: 0 };
  * version, so an account model, whose version is read on every classification, is never stale; the
  * global model's version is re-read at most every globalCacheSeconds.
  */
-/** What `BayesStore.expire` drops (0 days = never). */
-export interface ExpiryOptions {
-  /** Tokens not learned for this many days... */
-  tokenDays: number;
-  /** ...and in at most this many learned messages (spam + ham). */
-  maxCount: number;
-  /** Records of learned messages (kept to unlearn a message exactly) older than this many days. */
-  recordDays: number;
-}
-
-/** Tokens of one message not learned again for half a year go; records are kept a year, for corrections. */
-export const defaultExpiryOptions: ExpiryOptions = { tokenDays: 180, maxCount: 1, recordDays: 365 };
-
-export interface ExpiryResult {
-  /** Models that lost something. */
-  models: number;
-  tokens: number;
-  records: number;
-}
-
 export class BayesStore {
   private readonly cache: TokenCache<TokenStats>;
   private readonly logistic: LogisticOptions;

@@ -1,3 +1,4 @@
+import { defaultExpiryOptions } from "@postline/antispam/expiry";
 import type { Command } from "commander";
 import { cliConfig } from "../config.ts";
 import { CliError } from "../errors.ts";
@@ -16,11 +17,11 @@ export function registerSpamExpire(spam: Command): void {
       "drop Bayes tokens seen in at most --max-count learned messages and not learned for --days days, and records of " +
         "messages learned more than --record-days days ago (0 days = keep), in every model",
     )
-    .option("--days <n>", "token age in days (default 180)")
-    .option("--max-count <n>", "only tokens in at most this many learned messages (default 1)")
-    .option("--record-days <n>", "learned-message record age in days (default 365)")
+    .option("--days <n>", `token age in days (default ${defaultExpiryOptions.tokenDays})`)
+    .option("--max-count <n>", `only tokens in at most this many learned messages (default ${defaultExpiryOptions.maxCount})`)
+    .option("--record-days <n>", `learned-message record age in days (default ${defaultExpiryOptions.recordDays})`)
     .action(async (opts: { days?: string; maxCount?: string; recordDays?: string }, cmd: Command) => {
-      const [{ openDirectDb }, { BayesStore, defaultExpiryOptions }] = await Promise.all([import("../direct-db.ts"), import("@postline/antispam")]);
+      const [{ openDirectDb }, { BayesStore }] = await Promise.all([import("../direct-db.ts"), import("@postline/antispam")]);
       const options = {
         tokenDays: count(opts.days, "--days", defaultExpiryOptions.tokenDays),
         maxCount: count(opts.maxCount, "--max-count", defaultExpiryOptions.maxCount),
