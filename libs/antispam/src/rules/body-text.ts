@@ -19,3 +19,13 @@ export function bodyText(content: ContentView): string {
 export function htmlLinks(content: ContentView): string[] {
   return strippedHtmlOf(content, MAX_CHARS * 2)?.urls ?? [];
 }
+
+/** The lower-case host of an http(s) URL; null for other schemes and what does not parse. */
+export function httpHost(href: string): string | null {
+  try {
+    const url = new URL(href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.hostname.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,9 +1,8 @@
-import { htmlLinks } from "./body-text.ts";
+import { htmlLinks, httpHost } from "./body-text.ts";
 import { fromDomain, organizationalDomain } from "./address.ts";
 import type { Rule } from "./rule.ts";
 
 const COPYRIGHT = /&copy;|&#169;|©|\bcopyright\b/i;
-const LINK_HOST = /^https?:\/\/([^/:?#\s]+)/i;
 
 /**
  * A publisher's newsletter signs with its copyright notice and links back to its own site, the
@@ -18,8 +17,8 @@ export const signedNewsletterRule: Rule = {
     if (!from) return [];
     const org = organizationalDomain(from);
     const home = htmlLinks(content).find((url) => {
-      const host = LINK_HOST.exec(url)?.[1]?.toLowerCase();
-      return host !== undefined && organizationalDomain(host) === org;
+      const host = httpHost(url);
+      return host !== null && organizationalDomain(host) === org;
     });
     return home ? [{ name: "NEWSLETTER_SIGNED", detail: org }] : [];
   },

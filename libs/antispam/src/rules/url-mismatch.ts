@@ -1,5 +1,6 @@
 import { parse as parseDomain } from "tldts";
 import { fromDomain, organizationalDomain } from "./address.ts";
+import { httpHost } from "./body-text.ts";
 import type { Rule } from "./rule.ts";
 
 const ANCHOR = /<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi;
@@ -41,15 +42,6 @@ function hrefOf(attributes: string): string | null {
   const m = HREF.exec(attributes);
   const value = m?.[1] ?? m?.[2] ?? m?.[3];
   return value === undefined ? null : decodeEntities(value).trim();
-}
-
-function httpHost(href: string): string | null {
-  try {
-    const url = new URL(href);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.hostname.toLowerCase() : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Only text ending in a known public suffix counts ("click.here" is not a domain claim). */
