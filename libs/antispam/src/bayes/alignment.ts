@@ -1,5 +1,5 @@
 import type { ParsedMail } from "mailparser";
-import { domainOfAddress, listDomains, mailboxes, organizationalDomain } from "../rules/address.ts";
+import { domainOfAddress, listDomains, mailboxes, messageIdHost, organizationalDomain } from "../rules/address.ts";
 
 /**
  * Alignment features (`al:`): whether the domains a message names agree with its From domain —
@@ -23,8 +23,7 @@ export function alignmentTokens(parsed: ParsedMail, linkHosts: readonly string[]
     else out.push(`al:${what}:${domain === fromHost ? "host" : organizationalDomain(domain) === org ? "org" : "other"}`);
   };
 
-  const messageId = parsed.messageId ?? "";
-  const midHost = /@([^@>\s]+)>?\s*$/.exec(messageId)?.[1]?.toLowerCase().replace(/\.$/, "") ?? null;
+  const midHost = messageIdHost(parsed.messageId);
   relation("mid", midHost && midHost.includes(".") ? midHost : null);
   if (midHost && !midHost.includes(".")) out.push("al:mid:bare-host");
 

@@ -18,6 +18,11 @@ export function domainOfAddress(address: string | undefined): string | null {
   return at > 0 && at < address.length - 1 ? address.slice(at + 1).toLowerCase().replace(/\.$/, "") : null;
 }
 
+/** The host after the `@` of a Message-ID, lower-cased, without a trailing dot; null without one. */
+export function messageIdHost(messageId: string | undefined): string | null {
+  return /@([^@>\s]+)>?\s*$/.exec(messageId ?? "")?.[1]?.toLowerCase().replace(/\.$/, "") ?? null;
+}
+
 /** The registrable (organizational) domain, e.g. `mail.example.co.uk` → `example.co.uk`. */
 export function organizationalDomain(domain: string): string {
   return getDomain(domain, { allowPrivateDomains: true }) ?? domain.toLowerCase();

@@ -1,4 +1,4 @@
-import { organizationalDomain } from "./address.ts";
+import { messageIdHost, organizationalDomain } from "./address.ts";
 import { providerOf } from "./providers.ts";
 import type { Rule } from "./rule.ts";
 
@@ -17,8 +17,8 @@ export const relayMessageIdRule: Rule = {
     const keys = (content.parsed.headerLines ?? []).map(({ key }) => key);
     const at = keys.indexOf("message-id");
     if (at < 0 || keys.lastIndexOf("received") < at) return [];
-    const host = /@([^@>\s]+)>?\s*$/.exec(content.parsed.messageId ?? "")?.[1]?.toLowerCase().replace(/\.$/, "");
+    const host = messageIdHost(content.parsed.messageId);
     if (host && providerOf(organizationalDomain(host))) return [];
-    return [{ name: "MSGID_FROM_RELAY", detail: host }];
+    return [{ name: "MSGID_FROM_RELAY", detail: host ?? undefined }];
   },
 };
