@@ -104,6 +104,9 @@ function tokensOf(it: Item, variant: string): string[] {
 const senderFolds = process.env.FOLDS !== "blocked";
 /** FORWARD=1 (logistic stage): fold f is scored by a model of folds 0…f−1 only (earlier files), as TEST is later than TRAIN; fold 0 is not scored. */
 const forward = process.env.FORWARD === "1";
+/** TRAIN_FRACTION=f keeps a fixed pseudo-random fraction f of each fold's training messages (the learning curve). */
+const trainFraction = Number(process.env.TRAIN_FRACTION ?? 1);
+const keptForTraining = (i: number) => trainFraction >= 1 || ((i * 2654435761) % 4294967296) / 4294967296 < trainFraction;
 const heldOut = (itemFold: number, fold: number) => (forward ? itemFold >= fold : itemFold === fold);
 function senderOf(bytes: Buffer): string {
   const head = bytes.toString("latin1").split(/\r?\n\r?\n/)[0]!;
@@ -153,8 +156,8 @@ function foldsOf(tokenizer: string): Fold[] {
   for (let fold = 0; fold < k; fold++) {
     const counts = new Map<string, TokenCounts>();
     let ns = 0, nh = 0;
-    items.forEach((it) => {
-      if (heldOut(it.fold, fold)) return;
+    items.forEach((it, i) => {
+      if (heldOut(it.fold, fold) || !keptForTraining(i)) return;
       const isSpam = it.label === "spam";
       if (isSpam) ns++; else nh++;
       for (const t of tokensOf(it, tokenizer)) {
@@ -302,13 +305,15 @@ if (stage === "tokens") {
 // learning depends on the order, so each setting runs under several orders and the table gives
 // their mean (and the range of each measure).
 //   tune.ts 5 logistic [rates] [averaging windows, 0 = the last weights] [junk points] [chi-square weights] [orders]
-// Without arguments: the shipped defaults (rate 0.7, ~300 steps, junk at 0.98, chi-square × 0.1).
+// Without arguments: the shipped defaults (rate 0.7, ~300 steps, junk at 0.95, chi-square × 0.1).
 // TOKENIZER=<variant> runs it on another tokenizer variant (stage 12: TOKENIZER=+relays+alignment).
 // DIAG=1 also lists the TRAIN messages most orders get wrong at the first junk point, with their symbols.
+// PERFOLD=1 prints each fold's spam recall at the first junk point (mean of the orders); with
+// TRAIN_FRACTION (above) it separates how much the model knows from what it is asked (stage 20).
 if (stage === "logistic") {
   const rates = (process.argv[4] ?? String(defaultLogisticOptions.rate)).split(",").map(Number);
   const windows = (process.argv[5] ?? String(defaultLogisticOptions.averageSteps)).split(",").map(Number);
-  const points = (process.argv[6] ?? "0.98").split(",").map(Number);
+  const points = (process.argv[6] ?? "0.95").split(",").map(Number);
   const chiWeights = (process.argv[7] ?? "0.1").split(",").map(Number);
   const orders = Number(process.argv[8] ?? 4);
   const tokenizer = process.env.TOKENIZER ?? "default";
@@ -319,7 +324,7 @@ if (stage === "logistic") {
       const weights = new Map<string, TokenWeight>();
       const state = initialLogisticState();
       if (forward && fold === 0) continue;
-      const train = trainingOrder(items.map((_, i) => i).filter((i) => !heldOut(items[i]!.fold, fold)), 12345 + fold + 1000 * order);
+      const train = trainingOrder(items.map((_, i) => i).filter((i) => !heldOut(items[i]!.fold, fold) && keptForTraining(i)), 12345 + fold + 1000 * order);
       for (const i of train) logisticStep(state, weights, hashes[i]!, items[i]!.label === "spam", { ...o, averageSteps: Math.max(1, o.averageSteps) });
       items.forEach((it, i) => {
         if (it.fold !== fold) return;
@@ -336,12 +341,14 @@ if (stage === "logistic") {
     const { counts, ns, nh } = list[it.fold]!;
     return combine(tokensOf(it, tokenizer).map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions).probability;
   });
+  const isJunk = (i: number, probs: number[], chiWeight: number, curve: ScoreCurve) =>
+    items[i]!.other + chiWeight * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5;
   const measure = (probs: number[], chiWeight: number, junkAt: number) => {
     const curve = logisticCurveAt(junkAt);
     let tp = 0, spam = 0, fpEasy = 0, easy = 0, fpHard = 0, hard = 0;
     items.forEach((it, i) => {
       if (probs[i] === undefined) return;
-      const junk = it.other + chiWeight * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5;
+      const junk = isJunk(i, probs, chiWeight, curve);
       if (it.label === "spam") { spam++; if (junk) tp++; }
       else if (it.label === "easy") { easy++; if (junk) fpEasy++; }
       else { hard++; if (junk) fpHard++; }
@@ -366,11 +373,26 @@ if (stage === "logistic") {
           return `${pct(mean[0]!)} / ${pct(mean[1]!)} / ${pct(mean[2]!)} (${range(0)}, ${range(1)}, ${range(2)})`;
         });
         console.log(`| ${rate} | ${averageSteps || "last"} | ${w} | ${cells.join(" | ")} | ${best ?? "-"} |`);
+        if (process.env.PERFOLD) {
+          const curve = logisticCurveAt(points[0]!);
+          for (let fold = 0; fold < k; fold++) {
+            const stats = runs.map((probs) => {
+              let tp = 0, n = 0;
+              items.forEach((it, i) => {
+                if (it.fold !== fold || it.label !== "spam" || probs[i] === undefined) return;
+                n++;
+                if (isJunk(i, probs, w, curve)) tp++;
+              });
+              return n ? tp / n : NaN;
+            });
+            console.log(`PERFOLD ${fold} recall ${pct(stats.reduce((a, b) => a + b, 0) / stats.length)}`);
+          }
+        }
         if (process.env.DIAG) {
           const curve = logisticCurveAt(points[0]!);
           items.forEach((it, i) => {
             if (runs[0]![i] === undefined) return;
-            const votes = runs.filter((probs) => it.other + w * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5).length;
+            const votes = runs.filter((probs) => isJunk(i, probs, w, curve)).length;
             if ((it.label === "spam") !== votes >= orders / 2) console.log(`DIAG ${it.label} ${train[i]!.file.slice(0, 5)} votes=${votes} other=${it.other} chi=${chiSquare[i]!.toFixed(3)} lr=${runs.map((r) => r[i]!.toFixed(3)).join(",")} ${it.symbols}`);
           });
         }
