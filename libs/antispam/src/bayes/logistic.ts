@@ -2,7 +2,7 @@
  * Logistic regression over a message's token hashes (the features of the Bayes counts, present or
  * not), learned online: each learned message is one AdaGrad step. It ranks spam above ham better
  * than the chi-square combination where few false positives are allowed (cross-validated on the
- * benchmark's TRAIN set: bench/spam/tune.ts `logistic`; docs/spam-filter.md), because it weighs
+ * benchmark's TRAIN set: bench/spam/tune.ts `logistic`; docs/spam-benchmark.md), because it weighs
  * tokens against each other instead of treating them as independent evidence.
  */
 import type { ScoreCurve } from "./math.ts";
@@ -102,7 +102,7 @@ export function logisticStep(state: LogisticState, weights: Map<string, TokenWei
  * The most the regression scores by itself, below junk (5): a message is junk on the regression's
  * word only when something else agrees — the chi-square near 1 or a rule — as in SpamAssassin and
  * Rspamd, where Bayes alone never reaches the spam threshold. Cross-validation under eight training
- * orders (docs/spam-filter.md stage 18): without it, the orders that gave an unseen sender's
+ * orders (docs/spam-benchmark.md stage 18): without it, the orders that gave an unseen sender's
  * newsletter a probability near 1 made it junk with no other sign.
  */
 export const LOGISTIC_MAX_SCORE = 4.5;
@@ -110,7 +110,7 @@ export const LOGISTIC_MAX_SCORE = 4.5;
 /**
  * Probability → score for the logistic model: a straight line from 0 at half of `junkAt` to 5.1
  * (junk) at `junkAt`, cut at `maxScore`; the ham side as the Bayes curve's. Cross-validation chose
- * 0.95 with the cut at 4.5 (defaultLogisticCurve; docs/spam-filter.md stage 18).
+ * 0.95 with the cut at 4.5 (defaultLogisticCurve; docs/spam-benchmark.md stage 18).
  */
 export function logisticCurveAt(junkAt: number, maxScore = LOGISTIC_MAX_SCORE): ScoreCurve {
   const line: ScoreCurve = [[0, -3], [0.02, -2], [0.1, -1], [junkAt / 2, 0], [junkAt, 5.1], [1, 6]];

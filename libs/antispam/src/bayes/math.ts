@@ -13,7 +13,7 @@ export interface CombineOptions {
   maxTokens: number;
 }
 
-/** Chosen by 5-fold cross-validation on the benchmark's TRAIN set (bench/spam/tune.ts; docs/spam-filter.md). */
+/** Chosen by 5-fold cross-validation on the benchmark's TRAIN set (bench/spam/tune.ts; docs/spam-benchmark.md). */
 export const defaultCombineOptions: CombineOptions = { s: 1, x: 0.55, minDev: 0.1, maxTokens: 300 };
 
 export interface TokenCounts {
@@ -100,7 +100,7 @@ export function scoreCurveAt(junkAt: number): ScoreCurve {
   ];
 }
 
-/** Junk at p ≥ 0.999 (chosen by blocked 5-fold cross-validation on TRAIN: docs/spam-filter.md). */
+/** Junk at p ≥ 0.999 (chosen by blocked 5-fold cross-validation on TRAIN: docs/spam-benchmark.md). */
 export const defaultScoreCurve: ScoreCurve = scoreCurveAt(0.999);
 
 export function scoreFor(probability: number, curve: ScoreCurve): number {

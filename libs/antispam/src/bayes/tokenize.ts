@@ -60,7 +60,7 @@ export interface TokenizeOptions {
   markup?: boolean;
 }
 
-/** Chosen by 5-fold cross-validation on TRAIN (bench/spam/tune.ts stages 6–7 and 13, markup off; docs/spam-filter.md). */
+/** Chosen by 5-fold cross-validation on TRAIN (bench/spam/tune.ts stages 6–7 and 13, markup off; docs/spam-benchmark.md). */
 export const defaultTokenizeOptions: TokenizeOptions = { bigrams: true, maxBodyChars: 100_000, received: true, structure: true, caseTokens: true };
 
 const IGNORED_HEADERS = new Set([

@@ -8,7 +8,7 @@ const TITLE = /<title\b[^>]*>\s*[^<\s]/i;
  * programs that write HTML-only mail write a whole document; bulk software often sends a
  * fragment without the <html> element. Newsletter and notice templates carry a <title>; an
  * HTML-only message without one is the untitled kind bulk tools send (HTML_NO_TITLE), so a titled
- * one gets less for being HTML alone (docs/spam-filter.md stage 18).
+ * one gets less for being HTML alone (docs/spam-benchmark.md stage 18).
  */
 export const htmlOnlyRule: Rule = {
   name: "html-only",

@@ -4,7 +4,7 @@ import type { Rule } from "./rule.ts";
 /**
  * Replies diverted to another organization than the apparent sender: typical of fraud. A mailing
  * list that sets Reply-To to itself (the domain of a List-* address or of its List-Id) is not a diversion:
- * that was 488 of the 490 hits on the spam benchmark's TRAIN ham (docs/spam-filter.md).
+ * that was 488 of the 490 hits on the spam benchmark's TRAIN ham (docs/spam-benchmark.md stage 11).
  */
 export const replyToMismatchRule: Rule = {
   name: "reply-to-mismatch",

@@ -12,7 +12,7 @@ const MAX_ANCHORS = 500;
  * Link text that reads as a URL or domain of one site while the link goes to another (phishing).
  * A link into the From address's own organizational domain is the sender's click tracking, not a
  * disguise: the reader goes where the message says it comes from. Newsletters do that with every
- * link (all 16 hits on the spam benchmark's TRAIN hard ham; docs/spam-filter.md).
+ * link (all 16 hits on the spam benchmark's TRAIN hard ham; docs/spam-benchmark.md stage 11).
  */
 export const urlMismatchRule: Rule = {
   name: "url-mismatch",
