@@ -9,17 +9,13 @@
  * port), Bayes trained by sa-learn on the same TRAIN, spamc on each TEST message (4 at a time).
  * Prints a table, then (last line) one JSON object.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { BayesStore, bayesRule, bayesTokens, createClassifier, defaultRules, messageKeyOf, parseContent, trainingOrder } from "@postline/antispam";
 import type { Db } from "@postline/db";
-import { createPgliteDatabase, createTestDatabase, freePort, waitForListener } from "@postline/testkit";
+import { createPgliteDatabase, createTestDatabase } from "@postline/testkit";
 import { classifyBytes, silentResolver, testSet, trainSet, type CorpusMessage, type Label } from "./corpus.ts";
+import { mapLimit } from "./map-limit.ts";
+import { startSpamAssassin, spamcIsSpam } from "./spamassassin.ts";
 
-const run = promisify(execFile);
 const withSpamAssassin = !process.argv.includes("--no-spamassassin");
 
 interface Metrics {
@@ -35,20 +31,6 @@ function metrics(test: CorpusMessage[], isSpam: boolean[], seconds: number): Met
     return idx.filter((i) => isSpam[i]).length / idx.length;
   };
   return { recall: rate("spam"), fp_easy: rate("easy"), fp_hard: rate("hard"), msgs_per_s: test.length / seconds };
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
 }
 
 async function ours(train: CorpusMessage[], test: CorpusMessage[]): Promise<Metrics & { database: string; train_seconds: number }> {
@@ -89,83 +71,15 @@ async function ours(train: CorpusMessage[], test: CorpusMessage[]): Promise<Metr
 }
 
 async function spamAssassin(train: CorpusMessage[], test: CorpusMessage[]): Promise<Metrics & { train_seconds: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "bench-spam-sa-"));
-  let spamd: ChildProcess | undefined;
+  const sa = await startSpamAssassin(train);
   try {
-    const site = join(dir, "site");
-    const home = join(dir, "home");
-    mkdirSync(site);
-    mkdirSync(home);
-    mkdirSync(join(dir, "bayes"));
-    for (const f of readdirSync("/etc/spamassassin")) if (f.endsWith(".pre")) copyFileSync(join("/etc/spamassassin", f), join(site, f));
-    writeFileSync(
-      join(site, "local.cf"),
-      [
-        "use_bayes 1",
-        "bayes_auto_learn 0",
-        `bayes_path ${join(dir, "bayes", "bayes")}`,
-        "bayes_file_mode 0777",
-        "skip_rbl_checks 1",
-        "dns_available no",
-        "use_razor2 0",
-        "use_pyzor 0",
-        "use_dcc 0",
-        "required_score 5.0",
-        "",
-      ].join("\n"),
-    );
-    // sa-learn reads directories of one-message files
-    for (const cls of ["spam", "ham"]) mkdirSync(join(dir, `train-${cls}`));
-    train.forEach((m, i) => writeFileSync(join(dir, `train-${m.label === "spam" ? "spam" : "ham"}`, `${i}.eml`), m.bytes));
-    const started = performance.now();
-    for (const cls of ["spam", "ham"]) {
-      await run("sa-learn", [`--${cls}`, "--siteconfigpath", site, "--dbpath", join(dir, "bayes"), "--no-sync", join(dir, `train-${cls}`)], {
-        env: { ...process.env, HOME: home },
-        maxBuffer: 1 << 24,
-      });
-    }
-    await run("sa-learn", ["--sync", "--siteconfigpath", site, "--dbpath", join(dir, "bayes")], { env: { ...process.env, HOME: home } });
-    const trainSeconds = (performance.now() - started) / 1000;
-    for (const f of readdirSync(join(dir, "bayes"))) chmodSync(join(dir, "bayes", f), 0o666);
-    chmodSync(dir, 0o777);
-    chmodSync(join(dir, "bayes"), 0o777);
-    chmodSync(home, 0o777);
-
-    const port = await freePort();
-    spamd = spawn(
-      "spamd",
-      ["-L", "-x", "-u", "nobody", "--siteconfigpath", site, "-H", home, "--listen", `127.0.0.1:${port}`, "--max-children", String(Math.max(2, cpus().length)), "--min-children", "2"],
-      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: home } },
-    );
-    let spamdErr = "";
-    spamd.stderr!.on("data", (d: Buffer) => (spamdErr = (spamdErr + d.toString()).slice(-4000)));
-    await waitForListener("127.0.0.1", port, 60_000).catch((err: Error) => {
-      throw new Error(`spamd did not start: ${err.message}\n${spamdErr}`);
-    });
     const t0 = performance.now();
-    const verdicts = await mapLimit(test, 4, (m) => spamc(port, m.bytes));
+    const verdicts = await mapLimit(test, 4, (m) => spamcIsSpam(sa.port, m.bytes));
     const seconds = (performance.now() - t0) / 1000;
-    return { ...metrics(test, verdicts, seconds), train_seconds: trainSeconds };
+    return { ...metrics(test, verdicts, seconds), train_seconds: sa.trainSeconds };
   } finally {
-    spamd?.kill("SIGTERM");
-    rmSync(dir, { recursive: true, force: true });
+    sa.stop();
   }
-}
-
-/** spamc -c: prints "score/threshold"; spam when score ≥ 5. */
-function spamc(port: number, bytes: Buffer): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("spamc", ["-d", "127.0.0.1", "-p", String(port), "-c", "-s", String(8 * 1024 * 1024)], { stdio: ["pipe", "pipe", "ignore"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("close", () => {
-      const score = Number(out.trim().split("/")[0]);
-      if (!Number.isFinite(score) || out.startsWith("0/0")) reject(new Error(`spamc answered "${out.trim()}"`));
-      else resolve(score >= 5);
-    });
-    child.stdin.end(bytes);
-  });
 }
 
 const train = trainSet();

@@ -5,6 +5,7 @@
  * for each fold the model is counted in memory from the other folds and the held-out messages
  * are scored: other rules + the Bayes score, junk at 5. Prints one line per parameter set.
  */
+import { readFileSync } from "node:fs";
 import {
   createClassifier,
   defaultRules,
@@ -15,6 +16,7 @@ import {
   defaultLogisticOptions,
   initialLogisticState,
   logisticCurveAt,
+  LOGISTIC_MAX_SCORE,
   logisticProbability,
   logisticStep,
   trainingOrder,
@@ -140,6 +142,19 @@ for (const m of train) {
     other: r.score,
     content: r.content,
     tokens: {},
+  });
+}
+
+/**
+ * SA_RULES=<file of bench/spam/sa-rules.ts> (stage 20): each TRAIN message's other-rules score becomes
+ * the larger of ours and SpamAssassin's rules' (SA_COMBINE=replace: SpamAssassin's alone; add: both).
+ */
+if (process.env.SA_RULES) {
+  const sa = JSON.parse(readFileSync(process.env.SA_RULES, "utf8")) as Record<string, { score: number }>;
+  const combine = process.env.SA_COMBINE ?? "max";
+  items.forEach((it, i) => {
+    const theirs = sa[`${it.label} ${train[i]!.file.split(".")[0]}`]!.score;
+    it.other = combine === "replace" ? theirs : combine === "add" ? it.other + theirs : Math.max(it.other, theirs);
   });
 }
 
@@ -341,10 +356,11 @@ if (stage === "logistic") {
     const { counts, ns, nh } = list[it.fold]!;
     return combine(tokensOf(it, tokenizer).map((t) => counts.get(t) ?? { nspam: 0, nham: 0 }), ns, nh, defaultCombineOptions).probability;
   });
+  const curveAt = (junkAt: number) => logisticCurveAt(junkAt, Number(process.env.LOGREG_CAP ?? LOGISTIC_MAX_SCORE));
   const isJunk = (i: number, probs: number[], chiWeight: number, curve: ScoreCurve) =>
     items[i]!.other + chiWeight * scoreFor(chiSquare[i]!, defaultScoreCurve) + scoreFor(probs[i]!, curve) >= 5;
   const measure = (probs: number[], chiWeight: number, junkAt: number) => {
-    const curve = logisticCurveAt(junkAt);
+    const curve = curveAt(junkAt);
     let tp = 0, spam = 0, fpEasy = 0, easy = 0, fpHard = 0, hard = 0;
     items.forEach((it, i) => {
       if (probs[i] === undefined) return;
@@ -374,7 +390,7 @@ if (stage === "logistic") {
         });
         console.log(`| ${rate} | ${averageSteps || "last"} | ${w} | ${cells.join(" | ")} | ${best ?? "-"} |`);
         if (process.env.PERFOLD) {
-          const curve = logisticCurveAt(points[0]!);
+          const curve = curveAt(points[0]!);
           for (let fold = 0; fold < k; fold++) {
             const stats = runs.map((probs) => {
               let tp = 0, n = 0;
@@ -389,7 +405,7 @@ if (stage === "logistic") {
           }
         }
         if (process.env.DIAG) {
-          const curve = logisticCurveAt(points[0]!);
+          const curve = curveAt(points[0]!);
           items.forEach((it, i) => {
             if (runs[0]![i] === undefined) return;
             const votes = runs.filter((probs) => isJunk(i, probs, w, curve)).length;
