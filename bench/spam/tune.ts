@@ -322,6 +322,7 @@ if (stage === "tokens") {
 //   tune.ts 5 logistic [rates] [averaging windows, 0 = the last weights] [junk points] [chi-square weights] [orders]
 // Without arguments: the shipped defaults (rate 0.7, ~300 steps, junk at 0.95, chi-square × 0.1).
 // TOKENIZER=<variant> runs it on another tokenizer variant (stage 12: TOKENIZER=+relays+alignment).
+// LOGREG_CAP=<score> cuts the regression's score there instead of at LOGISTIC_MAX_SCORE (stage 18).
 // DIAG=1 also lists the TRAIN messages most orders get wrong at the first junk point, with their symbols.
 // PERFOLD=1 prints each fold's spam recall at the first junk point (mean of the orders); with
 // TRAIN_FRACTION (above) it separates how much the model knows from what it is asked (stage 20).
