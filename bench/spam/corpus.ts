@@ -34,6 +34,9 @@ export function dropFromLine(raw: Buffer): Buffer {
 
 const fileNumber = (m: CorpusMessage) => parseInt(m.file.slice(0, m.file.indexOf(".")), 10);
 
+/** "<label> <file number as named>", e.g. "spam 00116": unique within TRAIN (each label is one folder there). */
+export const trainKey = (m: CorpusMessage) => `${m.label} ${m.file.slice(0, m.file.indexOf("."))}`;
+
 /** TRAIN: easy-ham-1, spam-1, the first 125 hard-ham-1 (by file name). */
 export function trainSet(): CorpusMessage[] {
   return [...group("easy-ham-1", "easy"), ...group("spam-1", "spam"), ...group("hard-ham-1", "hard").slice(0, 125)];

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { trainSet } from "./corpus.ts";
+import { trainKey, trainSet } from "./corpus.ts";
 import { mapLimit } from "./map-limit.ts";
 import { startSpamAssassin, spamcRuleHits } from "./spamassassin.ts";
 
@@ -24,7 +24,7 @@ try {
     const { score, hits } = results[i]!;
     const bayes = hits.filter((h) => h.name.startsWith("BAYES_"));
     const rules = hits.filter((h) => !h.name.startsWith("BAYES_"));
-    record[`${m.label} ${m.file.split(".")[0]}`] = { score: score - bayes.reduce((sum, h) => sum + h.points, 0), hits: rules.map((h) => h.name) };
+    record[trainKey(m)] = { score: score - bayes.reduce((sum, h) => sum + h.points, 0), hits: rules.map((h) => h.name).sort() };
   });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record));

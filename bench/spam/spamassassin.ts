@@ -14,18 +14,19 @@ const run = promisify(execFile);
 
 export interface SpamAssassin {
   port: number;
-  /** sa-learn's time on the training messages (0 without them). */
+  /** sa-learn's time on the training messages. */
   trainSeconds: number;
   stop(): void;
 }
 
-/**
- * Bayes is on, so SpamAssassin uses its score set for Bayes without network tests; with no training
- * messages its Bayes database stays empty and no BAYES_* rule fires (it needs 200 of each class).
- */
-export async function startSpamAssassin(train: CorpusMessage[] = []): Promise<SpamAssassin> {
+/** spamd with its Bayes trained by sa-learn on `train`, so it scores with its score set for Bayes without network tests. */
+export async function startSpamAssassin(train: CorpusMessage[]): Promise<SpamAssassin> {
   const dir = mkdtempSync(join(tmpdir(), "bench-spam-sa-"));
   let spamd: ChildProcess | undefined;
+  const stop = () => {
+    spamd?.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const site = join(dir, "site");
     const home = join(dir, "home");
@@ -49,19 +50,17 @@ export async function startSpamAssassin(train: CorpusMessage[] = []): Promise<Sp
         "",
       ].join("\n"),
     );
+    // sa-learn reads directories of one-message files
+    for (const cls of ["spam", "ham"]) mkdirSync(join(dir, `train-${cls}`));
+    train.forEach((m, i) => writeFileSync(join(dir, `train-${m.label === "spam" ? "spam" : "ham"}`, `${i}.eml`), m.bytes));
     const started = performance.now();
-    if (train.length) {
-      // sa-learn reads directories of one-message files
-      for (const cls of ["spam", "ham"]) mkdirSync(join(dir, `train-${cls}`));
-      train.forEach((m, i) => writeFileSync(join(dir, `train-${m.label === "spam" ? "spam" : "ham"}`, `${i}.eml`), m.bytes));
-      for (const cls of ["spam", "ham"]) {
-        await run("sa-learn", [`--${cls}`, "--siteconfigpath", site, "--dbpath", join(dir, "bayes"), "--no-sync", join(dir, `train-${cls}`)], {
-          env: { ...process.env, HOME: home },
-          maxBuffer: 1 << 24,
-        });
-      }
-      await run("sa-learn", ["--sync", "--siteconfigpath", site, "--dbpath", join(dir, "bayes")], { env: { ...process.env, HOME: home } });
+    for (const cls of ["spam", "ham"]) {
+      await run("sa-learn", [`--${cls}`, "--siteconfigpath", site, "--dbpath", join(dir, "bayes"), "--no-sync", join(dir, `train-${cls}`)], {
+        env: { ...process.env, HOME: home },
+        maxBuffer: 1 << 24,
+      });
     }
+    await run("sa-learn", ["--sync", "--siteconfigpath", site, "--dbpath", join(dir, "bayes")], { env: { ...process.env, HOME: home } });
     const trainSeconds = (performance.now() - started) / 1000;
     for (const f of readdirSync(join(dir, "bayes"))) chmodSync(join(dir, "bayes", f), 0o666);
     chmodSync(dir, 0o777);
@@ -79,18 +78,9 @@ export async function startSpamAssassin(train: CorpusMessage[] = []): Promise<Sp
     await waitForListener("127.0.0.1", port, 60_000).catch((err: Error) => {
       throw new Error(`spamd did not start: ${err.message}\n${spamdErr}`);
     });
-    const running = spamd;
-    return {
-      port,
-      trainSeconds,
-      stop: () => {
-        running.kill("SIGTERM");
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return { port, trainSeconds, stop };
   } catch (err) {
-    spamd?.kill("SIGTERM");
-    rmSync(dir, { recursive: true, force: true });
+    stop();
     throw err;
   }
 }

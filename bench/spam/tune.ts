@@ -35,7 +35,7 @@ import {
   type TokenWeight,
 } from "../../libs/antispam/src/bayes/index.ts";
 import type { ContentView } from "../../libs/antispam/src/message.ts";
-import { classifyBytes, silentResolver, trainSet, type Label } from "./corpus.ts";
+import { classifyBytes, silentResolver, trainKey, trainSet, type Label } from "./corpus.ts";
 
 const k = Number(process.argv[2] ?? 5);
 const train = trainSet();
@@ -153,7 +153,7 @@ if (process.env.SA_RULES) {
   const sa = JSON.parse(readFileSync(process.env.SA_RULES, "utf8")) as Record<string, { score: number }>;
   const combine = process.env.SA_COMBINE ?? "max";
   items.forEach((it, i) => {
-    const theirs = sa[`${it.label} ${train[i]!.file.split(".")[0]}`]!.score;
+    const theirs = sa[trainKey(train[i]!)]!.score;
     it.other = combine === "replace" ? theirs : combine === "add" ? it.other + theirs : Math.max(it.other, theirs);
   });
 }
